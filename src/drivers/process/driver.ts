@@ -1,0 +1,125 @@
+/**
+ * The `process` driver: instances are host processes, owned by the launcher (`src/launcher/`)
+ * so they outlive the server. This driver is a thin client of it.
+ */
+import os from 'node:os';
+import { LauncherClient, shutdownLauncher as shutdownLauncherOf } from '../../launcher/client.js';
+import type {
+  AttemptExit,
+  AttemptHandle,
+  AttemptRef,
+  Driver,
+  DriverCapabilities,
+  ExitListener,
+  InstanceSpec,
+  RecoveredAttempt,
+} from '../driver.js';
+import { makeHandle } from './handle.js';
+
+export interface ProcessDriverOptions {
+  /** State directory of the launcher (socket, pid, log, attempt index). */
+  launcherDir: string;
+  /** What the engine admits against. @default the host's cores × 1000 and total memory */
+  capacity?: { cpuMillis: number; memoryBytes: number };
+  /** Given to a launcher this driver spawns: `rss-watch` never uses cgroups. @default 'auto' */
+  limitMode?: 'auto' | 'rss-watch';
+  /** Given to a launcher this driver spawns: idle time before it exits. @default 60000 */
+  idleExitMs?: number;
+  /** Given to a launcher this driver spawns: cgroup mount root and parent group name. */
+  cgroupRoot?: string;
+  cgroupParent?: string;
+  /** Given to a launcher this driver spawns: period of its RSS / scratch-size checks (ms). */
+  watchMs?: number;
+}
+
+export async function createProcessDriver(options: ProcessDriverOptions): Promise<Driver> {
+  const client = await LauncherClient.connect({
+    dir: options.launcherDir,
+    ...(options.limitMode ? { limitMode: options.limitMode } : {}),
+    ...(options.idleExitMs !== undefined ? { idleExitMs: options.idleExitMs } : {}),
+    ...(options.cgroupRoot ? { cgroupRoot: options.cgroupRoot } : {}),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.watchMs ? { watchMs: options.watchMs } : {}),
+    clientName: `process-driver pid ${process.pid}`,
+  });
+  return new ProcessDriver(client, options);
+}
+
+/** Stops the launcher of `launcherDir` (with `force`, killing its attempts). For tests and uninstall. */
+export function shutdownLauncher(launcherDir: string, options: { force?: boolean } = {}): Promise<void> {
+  return shutdownLauncherOf(launcherDir, options);
+}
+
+class ProcessDriver implements Driver {
+  readonly name = 'process';
+  readonly capabilities: DriverCapabilities;
+  private readonly listeners = new Set<ExitListener>();
+  /** Exits seen and not released: replayed to every new subscriber. */
+  private readonly exits = new Map<string, AttemptExit>();
+
+  constructor(
+    private readonly client: LauncherClient,
+    options: ProcessDriverOptions,
+  ) {
+    const caps = client.hello.capabilities;
+    this.capabilities = {
+      limits: caps.limits,
+      capacity: options.capacity ?? { cpuMillis: os.availableParallelism() * 1000, memoryBytes: os.totalmem() },
+      requiresCommand: true,
+      runsImages: false,
+    };
+    client.on('exit', (exit) => {
+      if (this.exits.has(exit.attemptId)) return; // already delivered by this driver
+      this.exits.set(exit.attemptId, exit);
+      for (const l of [...this.listeners]) this.deliver(l, exit);
+    });
+  }
+
+  private deliver(listener: ExitListener, exit: AttemptExit): void {
+    try {
+      listener(exit);
+    } catch {
+      // a listener's failure is its own
+    }
+  }
+
+  async start(spec: InstanceSpec): Promise<AttemptHandle> {
+    const r = await this.client.request('start', { spec });
+    return makeHandle({ pid: r.pid, pgid: r.pgid, startedAt: r.startedAt, launcherPid: r.launcherPid });
+  }
+
+  async stop(ref: AttemptRef, options: { graceMs: number }): Promise<void> {
+    await this.client.request('stop', { attemptId: ref.attemptId, graceMs: options.graceMs });
+  }
+
+  async recover(ref: AttemptRef): Promise<RecoveredAttempt> {
+    const s = await this.client.request('status', { attemptId: ref.attemptId });
+    if (s.state === 'running') return { state: 'running' };
+    if (s.state === 'exited') return { state: 'exited', exit: s.exit };
+    return { state: 'vanished' };
+  }
+
+  async release(ref: AttemptRef): Promise<void> {
+    await this.client.request('release', { attemptId: ref.attemptId });
+    this.exits.delete(ref.attemptId);
+  }
+
+  subscribe(listener: ExitListener): () => void {
+    this.listeners.add(listener);
+    const held = [...this.exits.values()];
+    if (held.length > 0) {
+      queueMicrotask(() => {
+        if (!this.listeners.has(listener)) return;
+        for (const exit of held) this.deliver(listener, exit);
+      });
+    }
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.client.close();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Admission: starts pending instances while their cpu and memory fit the capacity, strictly in
+ * FIFO order (oldest run first, then index, then retry): when the head of the queue does not
+ * fit, nothing behind it starts, so large instances are never starved by small ones. An
+ * instance that can never fit fails at once with `Unschedulable`.
+ *
+ * The decision (pending → starting, attempt + 1) is committed before the driver is asked, so a
+ * crash in between leaves a `starting` instance that recovery finds again by its attempt id.
+ * Starts run concurrently and are not awaited by the queue; their results are recorded as they
+ * arrive (`starting → running`, or an exit).
+ */
+import type { AttemptExit } from '../drivers/driver.js';
+import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
+import { formatBytes } from '../domain/quantities.js';
+import { coerceError, isCejobsError } from '../domain/errors.js';
+import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
+import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
+import { buildInstanceSpec } from './instance-spec.js';
+import { recordObservedExit } from './exits.js';
+
+interface Admitted {
+  project: ProjectRow;
+  run: RunRow;
+  instance: InstanceRow;
+}
+
+const cpuText = (millis: number): string => String(millis / 1000);
+
+export async function admit(ctx: EngineContext, track: (p: Promise<void>) => void): Promise<void> {
+  const effects = new Effects();
+  const admitted: Admitted[] = [];
+  let more = false;
+  ctx.store.transaction(() => {
+    const capacity = ctx.settings.capacity === undefined ? ctx.driver.capabilities.capacity : ctx.settings.capacity;
+    const used = ctx.store.usedCapacity(ACTIVE_INSTANCE_STATES);
+    const candidates = ctx.store.instancesInStates(['pending'], ctx.settings.admissionBatch);
+    const runs = new Map<number, RunRow | undefined>();
+    const projects = new Map<string, ProjectRow | undefined>();
+    const now = ctx.clock.now();
+    let blocked = false;
+    for (const inst of candidates) {
+      let run = runs.get(inst.runSeq);
+      if (!runs.has(inst.runSeq)) {
+        run = ctx.store.getRunBySeq(inst.runSeq);
+        runs.set(inst.runSeq, run);
+      }
+      if (!run || run.deleting) continue;
+      if (capacity && (inst.cpuMillis > capacity.cpuMillis || inst.memoryBytes > capacity.memoryBytes)) {
+        inst.state = transition(inst.state, 'failed');
+        inst.reason = 'Unschedulable';
+        inst.message =
+          `instance asks for cpu ${cpuText(inst.cpuMillis)} and memory ${formatBytes(inst.memoryBytes)}, ` +
+          `but this machine has cpu ${cpuText(capacity.cpuMillis)} and memory ${formatBytes(capacity.memoryBytes)} in all`;
+        inst.finishedMs = now;
+        ctx.store.saveInstance(inst);
+        recordEvent(ctx, effects, run, {
+          instanceName: inst.name,
+          type: 'Warning',
+          reason: 'Unschedulable',
+          message: `Instance ${inst.name} can never be scheduled: ${inst.message}`,
+        });
+        ctx.queue.add(runKey(run.seq));
+        continue;
+      }
+      if (
+        capacity &&
+        (used.cpuMillis + inst.cpuMillis > capacity.cpuMillis || used.memoryBytes + inst.memoryBytes > capacity.memoryBytes)
+      ) {
+        blocked = true;
+        break;
+      }
+      let project = projects.get(run.projectId);
+      if (!projects.has(run.projectId)) {
+        project = ctx.store.getProject(run.projectId);
+        projects.set(run.projectId, project);
+      }
+      if (!project) continue;
+      used.cpuMillis += inst.cpuMillis;
+      used.memoryBytes += inst.memoryBytes;
+      inst.state = transition(inst.state, 'starting');
+      inst.attempt += 1;
+      inst.driver = ctx.driver.name;
+      inst.handle = undefined;
+      inst.observedExit = undefined;
+      inst.startedMs = undefined;
+      inst.notBeforeMs = undefined;
+      ctx.store.saveInstance(inst);
+      if (run.startMs === undefined) {
+        run.startMs = now;
+        ctx.store.updateRunStatus(run.seq, run);
+      }
+      admitted.push({ project, run, instance: inst });
+    }
+    more = !blocked && candidates.length === ctx.settings.admissionBatch;
+  });
+  await effects.run(ctx);
+  const touched = new Set<number>();
+  for (const a of admitted) {
+    track(startOne(ctx, a));
+    touched.add(a.run.seq);
+  }
+  for (const seq of touched) ctx.queue.add(runKey(seq));
+  if (more) ctx.queue.add(ADMISSION_KEY);
+}
+
+async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
+  const { run, instance } = a;
+  const attempt = instance.attempt;
+  const ref = refOf(run, instance);
+  let failure: AttemptExit | undefined;
+  try {
+    const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve });
+    const handle = await ctx.driver.start(spec);
+    const effects = new Effects();
+    ctx.store.transaction(() => {
+      const cur = ctx.store.getInstance(run.seq, instance.index, instance.retry);
+      if (!cur || cur.attempt !== attempt) return;
+      cur.handle = handle;
+      if (cur.state === 'starting') {
+        const now = ctx.clock.now();
+        cur.state = transition(cur.state, 'running');
+        cur.startedMs = now;
+        cur.firstStartedMs ??= now;
+        recordEvent(ctx, effects, run, {
+          instanceName: cur.name,
+          type: 'Normal',
+          reason: 'Started',
+          message: `Started instance ${cur.name}`,
+        });
+        const payload = { projectId: run.projectId, runName: run.name, instanceName: cur.name, state: cur.state };
+        effects.notify(() => ctx.changes.emit('instance', payload));
+      }
+      ctx.store.saveInstance(cur);
+    });
+    await effects.run(ctx);
+    return;
+  } catch (e) {
+    // A config reference that does not resolve is the workload's problem; anything else is the
+    // runtime's. Both fail this attempt visibly; the policy decides about retries.
+    const err = coerceError(e);
+    failure = {
+      attemptId: ref.attemptId,
+      outcome: {
+        kind: 'start-failed',
+        reason: 'StartFailed',
+        message: isCejobsError(e) ? err.message : `the ${ctx.driver.name} driver could not start it: ${err.message}`,
+      },
+      finishedAt: ctx.clock.now(),
+    };
+    if (!isCejobsError(e)) ctx.warn(`start ${ref.attemptId}`, e);
+  }
+  recordObservedExit(ctx, failure);
+}

@@ -1,0 +1,552 @@
+/**
+ * The engine: projects, jobs and job runs on one store and one driver, kept converging by a
+ * level-triggered loop. This is cejobs as a library; the REST API and the CLI sit on top.
+ *
+ * Writes (create job, submit run, delete...) validate with the domain, commit, then only
+ * enqueue keys. The loop (`WorkQueue`) processes `run:<seq>` keys with `syncRun` and the
+ * `admission` key with `admit`; driver exits are recorded as facts and enqueue their run.
+ * `close()` detaches: instances keep running and are recovered by the next `openEngine`.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Driver } from '../drivers/driver.js';
+import { parseArraySpec } from '../domain/array-spec.js';
+import { CejobsError, coerceError } from '../domain/errors.js';
+import { isActive } from '../domain/instance-state.js';
+import { checkProjectName, generateRunName, instanceName } from '../domain/names.js';
+import { parseCpu, parseMemory } from '../domain/quantities.js';
+import { isRunTerminal } from '../domain/run-state.js';
+import { computeStatusDetails } from '../domain/status-details.js';
+import type { Instance, Job, JobRun, Project, RunEvent, RuntimeSpec } from '../domain/types.js';
+import { validateJobPatch, validateJobPrototype, validateJobRunPrototype } from '../domain/validate.js';
+import type { InstanceRow, JobRow, Page, ProjectRow, RunRow } from '../store/rows.js';
+import { Store, type ListOptions } from '../store/store.js';
+import { admit } from './admission.js';
+import { EngineEmitter, type EngineChange, type EngineChangeMap } from './changes.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { ADMISSION_KEY, Effects, RETENTION_KEY, recordEvent, refOf, runKey, type EngineContext } from './context.js';
+import { recordObservedExit } from './exits.js';
+import { noConfigResolver, type ConfigResolver } from './instance-spec.js';
+import { StateLayout } from './layout.js';
+import { recoverInstances } from './recovery.js';
+import { applyRetention } from './retention.js';
+import { compileSettings, type EngineSettings, type EngineSettingsInput } from './settings.js';
+import { RunLogs, type InstanceLog, type LogQuery, type TaggedRecord } from './run-logs.js';
+import { syncRun } from './sync-run.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface EngineOptions {
+  /** State home: database, logs, work files. */
+  home: string;
+  driver: Driver;
+  clock?: Clock;
+  /** Source of randomness for jitter and generated names, [0, 1). @default Math.random */
+  random?: () => number;
+  settings?: EngineSettingsInput;
+  /** Looks up config maps and secrets for env references. */
+  resolveConfig?: ConfigResolver;
+  /** Where internal warnings go. @default console.warn */
+  warn?: (message: string, error?: unknown) => void;
+  /** Store durability. @default 'normal' */
+  synchronous?: 'normal' | 'full';
+}
+
+export const DEFAULT_PROJECT = 'default';
+
+export class Engine {
+  readonly settings: EngineSettings;
+  readonly layout: StateLayout;
+  readonly store: Store;
+  readonly driver: Driver;
+  private readonly logs: RunLogs;
+  private readonly ctx: EngineContext;
+  private readonly changes = new EngineEmitter();
+  private readonly inflight = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+  private retentionTimer: TimerHandle | undefined;
+  private closed = false;
+
+  private constructor(options: EngineOptions, store: Store) {
+    this.settings = compileSettings(options.settings);
+    this.layout = new StateLayout(options.home);
+    this.store = store;
+    this.driver = options.driver;
+    const warn =
+      options.warn ??
+      ((message: string, error?: unknown) =>
+        console.warn(`[cejobs] ${message}${error ? `: ${coerceError(error).message}` : ''}`));
+    const clock = options.clock ?? systemClock;
+    const queue = new WorkQueue(clock, (key) => this.process(key), {
+      onError: (key, error) => warn(`sync of ${key} failed; retrying`, error),
+    });
+    this.ctx = {
+      store,
+      driver: options.driver,
+      clock,
+      random: options.random ?? Math.random,
+      settings: this.settings,
+      layout: this.layout,
+      queue,
+      changes: this.changes,
+      resolve: options.resolveConfig ?? noConfigResolver,
+      warn,
+    };
+    this.logs = new RunLogs(this.layout, store, this.changes);
+  }
+
+  /** Opens (or creates) the state home, recovers live instances and starts the loop. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    fs.mkdirSync(options.home, { recursive: true, mode: 0o700 });
+    const store = Store.open(new StateLayout(options.home).database, { synchronous: options.synchronous });
+    const engine = new Engine(options, store);
+    await engine.start();
+    return engine;
+  }
+
+  private async start(): Promise<void> {
+    if (!this.store.getProject(DEFAULT_PROJECT)) this.createProject(DEFAULT_PROJECT);
+    this.unsubscribe = this.driver.subscribe((exit) => recordObservedExit(this.ctx, exit));
+    await recoverInstances(this.ctx);
+    for (const seq of this.store.liveRunSeqs()) this.ctx.queue.add(runKey(seq));
+    this.ctx.queue.add(ADMISSION_KEY);
+    this.ctx.queue.add(RETENTION_KEY);
+  }
+
+  private async process(key: string): Promise<void> {
+    if (key === ADMISSION_KEY) return admit(this.ctx, (p) => this.track(p));
+    if (key === RETENTION_KEY) {
+      applyRetention(this.ctx);
+      this.retentionTimer?.cancel();
+      this.retentionTimer = this.ctx.clock.setTimer(() => this.ctx.queue.add(RETENTION_KEY), this.settings.retentionIntervalMs);
+      return;
+    }
+    if (key.startsWith('run:')) return syncRun(this.ctx, Number(key.slice(4)));
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.catch((e) => this.ctx.warn('an instance start failed unexpectedly', e)).finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
+  /** Resolves when the loop has nothing left to do now (delayed work does not count). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      await this.ctx.queue.idle();
+      if (this.inflight.size === 0) {
+        // one more turn: a start that just finished may have queued work
+        await new Promise((r) => setImmediate(r));
+        if (this.inflight.size === 0 && (await this.queueIsIdle())) return;
+        continue;
+      }
+      await Promise.all([...this.inflight]);
+    }
+  }
+
+  private async queueIsIdle(): Promise<boolean> {
+    let done = false;
+    void this.ctx.queue.idle().then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    return done;
+  }
+
+  /** Stops the loop and detaches from the driver. Running instances keep running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.retentionTimer?.cancel();
+    this.unsubscribe?.();
+    await this.ctx.queue.stop();
+    await Promise.all([...this.inflight]);
+    await this.driver.close();
+    this.store.close();
+  }
+
+  /** Subscribes to changes (runs, instances, events); returns the unsubscribe function. */
+  on<K extends EngineChange>(type: K, listener: (payload: EngineChangeMap[K]) => void): () => void {
+    return this.changes.on(type, listener);
+  }
+
+  // ── projects ────────────────────────────────────────────────────────────────────────────
+
+  createProject(name: string): Project {
+    const issues = checkProjectName(name);
+    if (issues.length) throw CejobsError.fromIssues(issues);
+    if (this.store.getProject(name)) throw CejobsError.alreadyExists('Project', name);
+    const row: ProjectRow = {
+      id: crypto.randomUUID(),
+      name,
+      region: this.settings.region,
+      subdomain: this.randomToken(10),
+      status: 'active',
+      createdMs: this.ctx.clock.now(),
+    };
+    this.store.insertProject(row);
+    return this.resources.project(row);
+  }
+
+  listProjects(): Project[] {
+    return this.store.listProjects().map((p) => this.resources.project(p));
+  }
+
+  getProject(idOrName: string): Project {
+    return this.resources.project(this.projectRow(idOrName));
+  }
+
+  /** Deletes a project with its jobs and runs (runs are stopped first). */
+  deleteProject(idOrName: string): void {
+    const project = this.projectRow(idOrName);
+    const seqs = this.store.runSeqsOfProject(project.id);
+    this.store.transaction(() => {
+      this.store.setProjectStatus(project.id, 'deleting');
+      for (const seq of seqs) this.store.markRunDeleting(seq);
+      if (seqs.length === 0) this.store.deleteProject(project.id);
+    });
+    for (const seq of seqs) this.ctx.queue.add(runKey(seq));
+  }
+
+  // ── jobs ────────────────────────────────────────────────────────────────────────────────
+
+  /** Creates a job from a prototype (parsed JSON); 400-class `CejobsError` for bad input. */
+  createJob(project: string, input: unknown): Job {
+    const p = this.projectRow(project);
+    const proto = validateJobPrototype(input);
+    const { name, ...spec } = proto;
+    this.checkRunnable(spec);
+    if (this.store.getJob(p.id, name)) throw CejobsError.alreadyExists('Job', name);
+    const row: JobRow = {
+      id: crypto.randomUUID(),
+      projectId: p.id,
+      name,
+      createdMs: this.ctx.clock.now(),
+      entityTag: this.newEntityTag(),
+      spec,
+    };
+    this.store.insertJob(row);
+    return this.resources.job(row);
+  }
+
+  getJob(project: string, name: string): Job {
+    return this.resources.job(this.jobRow(this.projectRow(project).id, name));
+  }
+
+  listJobs(project: string, options: ListOptions = {}): Page<Job> {
+    const page = this.store.listJobs(this.projectRow(project).id, options);
+    return { ...page, items: page.items.map((j) => this.resources.job(j)) };
+  }
+
+  /** The newest run of a job, if any (for `job get` / `job list`). */
+  lastRunOf(project: string, jobName: string): { name: string; created_at: string } | undefined {
+    const r = this.store.lastRunOfJob(this.projectRow(project).id, jobName);
+    return r && { name: r.name, created_at: new Date(r.createdMs).toISOString() };
+  }
+
+  /**
+   * Applies a merge patch to a job. `ifMatch` (the `If-Match` header) must equal the job's
+   * `entity_tag` unless it is `*` or absent.
+   */
+  updateJob(project: string, name: string, patch: unknown, ifMatch?: string): Job {
+    const p = this.projectRow(project);
+    return this.store.transaction(() => {
+      const job = this.jobRow(p.id, name);
+      if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== job.entityTag) {
+        throw new CejobsError(
+          'precondition_failed',
+          `If-Match "${ifMatch}" does not match the current entity tag "${job.entityTag}" of job '${name}'; get the job again and retry.`,
+        );
+      }
+      const spec = validateJobPatch(patch, job.spec, name);
+      this.checkRunnable(spec);
+      const entityTag = this.newEntityTag();
+      this.store.updateJob(p.id, name, spec, entityTag);
+      return this.resources.job({ ...job, spec, entityTag });
+    });
+  }
+
+  /** Deletes a job and (unless `orphanRuns`) all its runs, stopping their instances. */
+  deleteJob(project: string, name: string, options: { orphanRuns?: boolean } = {}): void {
+    const p = this.projectRow(project);
+    this.jobRow(p.id, name);
+    const seqs = options.orphanRuns ? [] : this.store.runSeqsOfJob(p.id, name);
+    this.store.transaction(() => {
+      for (const seq of seqs) this.store.markRunDeleting(seq);
+      this.store.deleteJob(p.id, name);
+    });
+    for (const seq of seqs) this.ctx.queue.add(runKey(seq));
+  }
+
+  // ── job runs ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Submits a run from a prototype (parsed JSON): with `job_name` it inherits the job and
+   * applies overrides; without, it is a standalone run. Returns the run as created (pending).
+   */
+  submitRun(project: string, input: unknown): JobRun {
+    const p = this.projectRow(project);
+    const jobName =
+      typeof input === 'object' && input !== null && typeof (input as { job_name?: unknown }).job_name === 'string'
+        ? (input as { job_name: string }).job_name
+        : undefined;
+    const job = jobName === undefined ? undefined : this.store.getJob(p.id, jobName);
+    if (jobName !== undefined && !job) {
+      throw new CejobsError('not_found', `job_name: job '${jobName}' was not found in project '${p.name}'.`, [
+        { code: 'not_found', field: 'job_name', message: `job_name: job '${jobName}' was not found in project '${p.name}'.` },
+      ]);
+    }
+    const proto = validateJobRunPrototype(input, job && { name: job.name, ...job.spec });
+    const spec = proto.spec;
+    this.checkRunnable(spec);
+    const indices = parseArraySpec(spec.scale_array_spec);
+    const cpuMillis = parseCpu(spec.scale_cpu_limit);
+    const memoryBytes = parseMemory(spec.scale_memory_limit);
+    const now = this.ctx.clock.now();
+    const effects = new Effects();
+    const row = this.store.transaction(() => {
+      let name = proto.name;
+      if (name === undefined) {
+        do name = generateRunName(job?.name, this.ctx.random);
+        while (this.store.getRun(p.id, name));
+      } else {
+        const existing = this.store.getRun(p.id, name);
+        if (existing) {
+          throw existing.deleting
+            ? new CejobsError('already_exists', `Job run '${name}' is still being deleted; wait for it or choose another name.`)
+            : CejobsError.alreadyExists('Job run', name);
+        }
+      }
+      const run: Omit<RunRow, 'seq'> = {
+        id: crypto.randomUUID(),
+        projectId: p.id,
+        name,
+        jobName: job?.name,
+        createdMs: now,
+        spec,
+        arraySizeOverride: proto.scale_array_size_variable_override,
+        indexCount: indices.length,
+        status: 'pending',
+        statusDetails: computeStatusDetails(
+          spec.run_mode,
+          indices.map((index) => ({ index, state: 'pending', retry: 0, restarts: 0 })),
+          undefined,
+          undefined,
+        ),
+        deleting: false,
+      };
+      const seq = this.store.insertRun(run);
+      for (const index of indices) {
+        const inst: InstanceRow = {
+          runSeq: seq,
+          index,
+          retry: 0,
+          name: instanceName(name, index, 0),
+          state: 'pending',
+          attempt: -1,
+          restarts: 0,
+          failures: 0,
+          cpuMillis,
+          memoryBytes,
+          createdMs: now,
+        };
+        this.store.insertInstance(inst);
+      }
+      const created: RunRow = { ...run, seq };
+      recordEvent(this.ctx, effects, created, {
+        type: 'Normal',
+        reason: 'Created',
+        message: `Job run ${name} submitted with ${indices.length} ${indices.length === 1 ? 'index' : 'indices'} (${spec.run_mode} mode)`,
+      });
+      effects.notify(() => this.changes.emit('run', { projectId: p.id, runName: name, status: 'pending' }));
+      return created;
+    });
+    fs.mkdirSync(this.layout.runLogDir(row.id), { recursive: true });
+    for (const index of indices) fs.mkdirSync(this.layout.workDir(row.id, instanceName(row.name, index, 0)), { recursive: true });
+    void effects.run(this.ctx);
+    this.ctx.queue.add(runKey(row.seq));
+    this.ctx.queue.add(ADMISSION_KEY);
+    return this.resources.run(row);
+  }
+
+  getRun(project: string, name: string): JobRun {
+    return this.resources.run(this.runRow(this.projectRow(project).id, name));
+  }
+
+  listRuns(project: string, options: ListOptions & { jobName?: string } = {}): Page<JobRun> {
+    const page = this.store.listRuns(this.projectRow(project).id, options);
+    return { ...page, items: page.items.map((r) => this.resources.run(r)) };
+  }
+
+  /** Deletes a run: its instances are stopped (SIGTERM, grace, SIGKILL), then it is purged. */
+  deleteRun(project: string, name: string): void {
+    const run = this.runRow(this.projectRow(project).id, name);
+    this.store.markRunDeleting(run.seq);
+    this.ctx.queue.add(runKey(run.seq));
+  }
+
+  /**
+   * Restarts the running instances of a run (or the one named): each is stopped and started
+   * again at once, counted as a restart, not as a failure.
+   */
+  restartRun(project: string, name: string, instance?: string): string[] {
+    const run = this.runRow(this.projectRow(project).id, name);
+    const effects = new Effects();
+    const restarted: string[] = [];
+    this.store.transaction(() => {
+      const all = this.store.instancesOfRun(run.seq);
+      if (instance !== undefined && !all.some((i) => i.name === instance)) {
+        throw CejobsError.notFound('Instance', instance);
+      }
+      for (const inst of all) {
+        if (instance !== undefined && inst.name !== instance) continue;
+        if (inst.state !== 'running' && inst.state !== 'starting') continue;
+        inst.stopReason = 'restart';
+        inst.state = 'stopping';
+        this.store.saveInstance(inst);
+        effects.stop(refOf(run, inst));
+        restarted.push(inst.name);
+        recordEvent(this.ctx, effects, run, {
+          instanceName: inst.name,
+          type: 'Normal',
+          reason: 'Killing',
+          message: `Stopping instance ${inst.name} to restart it`,
+        });
+      }
+    });
+    void effects.run(this.ctx);
+    return restarted;
+  }
+
+  /** Every instance of a run (all retries), by index then retry. */
+  listInstances(project: string, runName: string): Instance[] {
+    const run = this.runRow(this.projectRow(project).id, runName);
+    return this.store.instancesOfRun(run.seq).map((i) => this.resources.instance(i, run));
+  }
+
+  /** Events of a run (or of one of its instances), oldest first. */
+  listEvents(project: string, runName: string, instance?: string): RunEvent[] {
+    const run = this.runRow(this.projectRow(project).id, runName);
+    return this.store.eventsOfRun(run.seq, instance).map((e) => this.resources.event(e, run));
+  }
+
+  /**
+   * Resolves with the run once it is `completed` or `failed`. Rejects when the run is deleted,
+   * or when `signal` aborts. Daemon runs end only when every index exited 0.
+   */
+  async waitForRun(project: string, name: string, options: { signal?: AbortSignal } = {}): Promise<JobRun> {
+    const p = this.projectRow(project);
+    return new Promise<JobRun>((resolve, reject) => {
+      const check = (): boolean => {
+        const row = this.store.getRun(p.id, name);
+        if (!row || row.deleting) {
+          finish();
+          reject(CejobsError.notFound('Job run', name));
+          return true;
+        }
+        if (isRunTerminal(row.status)) {
+          finish();
+          resolve(this.resources.run(row));
+          return true;
+        }
+        return false;
+      };
+      const off = this.changes.on('run', (c) => {
+        if (c.projectId === p.id && c.runName === name) check();
+      });
+      const onAbort = (): void => {
+        finish();
+        reject(options.signal?.reason ?? new Error('aborted'));
+      };
+      const finish = (): void => {
+        off();
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      options.signal?.addEventListener('abort', onAbort);
+      check();
+    });
+  }
+
+  /** The logs of a run's instances (or one instance), whole or the last `tail` records each. */
+  readLogs(project: string, runName: string, query: LogQuery = {}): Promise<InstanceLog[]> {
+    return this.logs.read(this.runRow(this.projectRow(project).id, runName), query);
+  }
+
+  /** Follows a run's logs live until it finishes or is deleted (or `signal` aborts). */
+  followLogs(
+    project: string,
+    runName: string,
+    query: LogQuery & { signal?: AbortSignal; pollMs?: number } = {},
+  ): AsyncGenerator<TaggedRecord> {
+    return this.logs.follow(this.runRow(this.projectRow(project).id, runName), query);
+  }
+
+  /** True while the run has instances that may still be alive on the driver. */
+  hasLiveInstances(project: string, runName: string): boolean {
+    const run = this.store.getRun(this.projectRow(project).id, runName);
+    return !!run && this.store.instancesOfRun(run.seq).some((i) => isActive(i.state));
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+  private readonly resources = {
+    project: (p: ProjectRow): Project => toProjectResource(p),
+    job: (j: JobRow): Job => toJobResource(j, this.settings.region),
+    run: (r: RunRow): JobRun => toJobRunResource(r, this.settings.region),
+    instance: (i: InstanceRow, r: RunRow): Instance => toInstanceResource(i, r),
+    event: (e: Parameters<typeof toRunEventResource>[0], r: RunRow): RunEvent => toRunEventResource(e, r),
+  };
+
+  private projectRow(idOrName: string): ProjectRow {
+    const p = this.store.getProject(idOrName);
+    if (!p || p.status === 'deleting') throw CejobsError.notFound('Project', idOrName);
+    return p;
+  }
+
+  private jobRow(projectId: string, name: string): JobRow {
+    const j = this.store.getJob(projectId, name);
+    if (!j) throw CejobsError.notFound('Job', name);
+    return j;
+  }
+
+  private runRow(projectId: string, name: string): RunRow {
+    const r = this.store.getRun(projectId, name);
+    if (!r || r.deleting) throw CejobsError.notFound('Job run', name);
+    return r;
+  }
+
+  /** Refuses specs the driver cannot run (no command where nothing supplies one, no image where images run). */
+  private checkRunnable(spec: RuntimeSpec): void {
+    const caps = this.driver.capabilities;
+    if (caps.requiresCommand && spec.run_commands.length === 0 && spec.run_arguments.length === 0) {
+      const message =
+        `run_commands: the ${this.driver.name} driver runs programs on this host and pulls no image, ` +
+        `so a command is required (e.g. --cmd /bin/sh --arg -c --arg 'echo hi')`;
+      throw new CejobsError('command_required', message, [{ code: 'command_required', field: 'run_commands', message }]);
+    }
+    if (caps.runsImages && !spec.image_reference) {
+      const message = `image_reference: the ${this.driver.name} driver runs images, so an image is required`;
+      throw new CejobsError('missing_field', message, [{ code: 'missing_field', field: 'image_reference', message }]);
+    }
+  }
+
+  private newEntityTag(): string {
+    return String(crypto.randomBytes(4).readUInt32BE() + 1e9);
+  }
+
+  private randomToken(n: number): string {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    let s = '';
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(this.ctx.random() * alphabet.length)];
+    return s;
+  }
+}
+
+import {
+  toInstance as toInstanceResource,
+  toJob as toJobResource,
+  toJobRun as toJobRunResource,
+  toProject as toProjectResource,
+  toRunEvent as toRunEventResource,
+} from './resources.js';
+
+/** Opens an engine; see `Engine.open`. */
+export function openEngine(options: EngineOptions): Promise<Engine> {
+  return Engine.open(options);
+}

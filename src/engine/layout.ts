@@ -1,0 +1,46 @@
+/**
+ * Where things live in a state home (`~/.cejobs` or `CEJOBS_HOME`):
+ *
+ *     <home>/cejobs.db                          the store (SQLite, WAL)
+ *     <home>/logs/<runId>/<instance>.log[.1]    instance logs (kept until the run is deleted)
+ *     <home>/work/<runId>/<instance>/           per-instance driver files (scratch, exit records)
+ *     <home>/launcher/                          the process driver's launcher (socket, pid, log)
+ *
+ * Run ids are UUIDs and instance names are validated DNS labels, so no name can escape the
+ * home (`..`, `/` are impossible by construction; `assertInside` double-checks).
+ */
+import path from 'node:path';
+
+export class StateLayout {
+  constructor(readonly home: string) {}
+
+  get database(): string {
+    return path.join(this.home, 'cejobs.db');
+  }
+
+  get launcherDir(): string {
+    return path.join(this.home, 'launcher');
+  }
+
+  runLogDir(runId: string): string {
+    return this.inside(path.join(this.home, 'logs', runId));
+  }
+
+  logPath(runId: string, instanceName: string): string {
+    return this.inside(path.join(this.home, 'logs', runId, `${instanceName}.log`));
+  }
+
+  runWorkDir(runId: string): string {
+    return this.inside(path.join(this.home, 'work', runId));
+  }
+
+  workDir(runId: string, instanceName: string): string {
+    return this.inside(path.join(this.home, 'work', runId, instanceName));
+  }
+
+  private inside(p: string): string {
+    const rel = path.relative(this.home, p);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`path ${p} escapes the state home`);
+    return p;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Logs of a job run: every instance's log, read whole or tailed, or followed live until the run
+ * ends (task runs) or is deleted. Instances that appear while following (retries) are followed
+ * too. Records come tagged with their instance and Code Engine's container name (the job name,
+ * or the run name for a standalone run), as `jobrun logs` prints them: `<instance>/<container>:`.
+ */
+import type { LogRecord } from '../logs/format.js';
+import { followLogRecords, readLogRecords } from '../logs/reader.js';
+import { isRunTerminal } from '../domain/run-state.js';
+import { CejobsError } from '../domain/errors.js';
+import type { RunRow } from '../store/rows.js';
+import type { Store } from '../store/store.js';
+import type { EngineEmitter } from './changes.js';
+import type { StateLayout } from './layout.js';
+
+export interface InstanceLog {
+  instance: string;
+  container: string;
+  records: LogRecord[];
+}
+
+export interface TaggedRecord {
+  instance: string;
+  container: string;
+  record: LogRecord;
+}
+
+export interface LogQuery {
+  /** One instance's log only. */
+  instance?: string;
+  /** Last N records of each instance (negative: all). */
+  tail?: number;
+}
+
+export class RunLogs {
+  constructor(
+    private readonly layout: StateLayout,
+    private readonly store: Store,
+    private readonly changes: EngineEmitter,
+  ) {}
+
+  /** The logs of a run's instances (all retries), by index then retry. */
+  async read(run: RunRow, query: LogQuery = {}): Promise<InstanceLog[]> {
+    const container = run.jobName ?? run.name;
+    const out: InstanceLog[] = [];
+    for (const name of this.instanceNames(run, query.instance)) {
+      const records = await readLogRecords(this.layout.logPath(run.id, name), { tail: query.tail });
+      out.push({ instance: name, container, records });
+    }
+    return out;
+  }
+
+  /**
+   * Follows the logs of a run: existing records (or the last `tail` of each instance), then new
+   * ones as they are written, until the run is finished and everything is read, the run is
+   * deleted, or `signal` aborts.
+   */
+  async *follow(run: RunRow, query: LogQuery & { signal?: AbortSignal; pollMs?: number } = {}): AsyncGenerator<TaggedRecord> {
+    const container = run.jobName ?? run.name;
+    const queue: TaggedRecord[] = [];
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    const finished = (): boolean => {
+      const cur = this.store.getRunBySeq(run.seq);
+      return !cur || cur.deleting || isRunTerminal(cur.status);
+    };
+    const followers = new Map<string, Promise<void>>();
+    let failure: unknown;
+    const startFollower = (name: string): void => {
+      if (followers.has(name)) return;
+      const task = (async () => {
+        for await (const record of followLogRecords(this.layout.logPath(run.id, name), {
+          tail: query.tail,
+          signal: query.signal,
+          isDone: finished,
+          pollMs: query.pollMs,
+        })) {
+          queue.push({ instance: name, container, record });
+          notify();
+        }
+      })().catch((e) => {
+        failure = e;
+      });
+      followers.set(name, task);
+      void task.then(notify);
+    };
+    const off = this.changes.on('instance', (c) => {
+      if (c.projectId === run.projectId && c.runName === run.name && (query.instance === undefined || c.instanceName === query.instance)) {
+        startFollower(c.instanceName);
+      }
+    });
+    const offRun = this.changes.on('run', (c) => {
+      if (c.projectId === run.projectId && c.runName === run.name) notify();
+    });
+    try {
+      for (const name of this.instanceNames(run, query.instance)) startFollower(name);
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (failure) throw failure;
+        if (query.signal?.aborted) return;
+        const all = [...followers.values()];
+        const settled = await Promise.race([
+          Promise.all(all).then(() => true),
+          new Promise<false>((r) => {
+            wake = () => r(false);
+          }),
+        ]);
+        if (settled && queue.length === 0 && followers.size === all.length && (finished() || query.signal?.aborted)) return;
+      }
+    } finally {
+      off();
+      offRun();
+    }
+  }
+
+  private instanceNames(run: RunRow, only?: string): string[] {
+    const names = this.store.instancesOfRun(run.seq).map((i) => i.name);
+    if (only === undefined) return names;
+    if (!names.includes(only)) throw CejobsError.notFound('Instance', only);
+    return [only];
+  }
+}

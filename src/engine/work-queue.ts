@@ -1,0 +1,125 @@
+/**
+ * A work queue of keys, processed one at a time by an idempotent handler (the Kubernetes
+ * controller pattern): adding a key that is already queued does nothing; adding a key that is
+ * being processed queues it again for after; `addAfter` schedules a key (the earliest wins);
+ * a handler that throws gets its key requeued with a growing delay.
+ *
+ * Keys carry no payload: the handler re-reads everything it needs from the store, so a dropped
+ * or repeated notification can never lose or duplicate work.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+export type KeyHandler = (key: string) => Promise<void>;
+
+export interface WorkQueueOptions {
+  /** First requeue delay after a handler error. @default 100 */
+  errorBaseMs?: number;
+  /** Cap of the requeue delay after errors. @default 30000 */
+  errorMaxMs?: number;
+  /** Called with every handler error (never throws into the loop). */
+  onError?: (key: string, error: unknown) => void;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly delayed = new Map<string, { at: number; timer: TimerHandle }>();
+  private readonly errorCounts = new Map<string, number>();
+  private running = false;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly handler: KeyHandler,
+    private readonly options: WorkQueueOptions = {},
+  ) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.kick();
+  }
+
+  /** Processes `key` after `ms`; an earlier schedule of the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    if (ms <= 0) return this.add(key);
+    const at = this.clock.now() + ms;
+    const existing = this.delayed.get(key);
+    if (existing && existing.at <= at) return;
+    existing?.timer.cancel();
+    const timer = this.clock.setTimer(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.delayed.set(key, { at, timer });
+  }
+
+  /** Resolves when nothing is queued or being processed (delayed keys do not count). */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops processing; the current handler call finishes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const d of this.delayed.values()) d.timer.cancel();
+    this.delayed.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    // Run on a fresh tick so callers inside a transaction never re-enter the handler.
+    queueMicrotask(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (!this.stopped && this.queue.length > 0) {
+        const key = this.queue.shift()!;
+        this.queued.delete(key);
+        this.processing.add(key);
+        try {
+          await this.handler(key);
+          this.errorCounts.delete(key);
+        } catch (error) {
+          const n = (this.errorCounts.get(key) ?? 0) + 1;
+          this.errorCounts.set(key, n);
+          try {
+            this.options.onError?.(key, error);
+          } catch {
+            // a throwing listener must never break the loop
+          }
+          const base = this.options.errorBaseMs ?? 100;
+          const max = this.options.errorMaxMs ?? 30_000;
+          this.addAfter(key, Math.min(base * 2 ** (n - 1), max));
+        } finally {
+          this.processing.delete(key);
+        }
+        if (this.dirty.delete(key)) this.add(key);
+      }
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+      else {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+}

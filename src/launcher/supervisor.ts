@@ -1,0 +1,502 @@
+/**
+ * The supervisor: owns every attempt the launcher runs.
+ *
+ * One attempt = one process session (the main pid is session and group leader), optionally
+ * inside its own cgroups, with stdout/stderr piped into a `LogWriter`. When the main process
+ * ends, whatever remains of its group and cgroups is killed (like a container whose PID 1
+ * ends), the pipes are drained for a bounded time, the exit is written durably
+ * (`records.ts`), then pushed. It stays until `release`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AttemptExit, InstanceSpec } from '../drivers/driver.js';
+import type { AttemptOutcome } from '../domain/failure-reasons.js';
+import { LogWriter } from '../logs/writer.js';
+import {
+  joinWrapper,
+  oomKills,
+  removeCgroup,
+  signalCgroup,
+  type AttemptCgroup,
+  type LimitSetup,
+} from './cgroups.js';
+import type { AttemptState, LauncherCapabilities, ListResult, StartResult, StopResult } from './protocol.js';
+import {
+  AttemptIndex,
+  procStartTime,
+  readExitRecord,
+  removeExitRecord,
+  writeExitRecord,
+  type AttemptIndexEntry,
+} from './records.js';
+import { buildEnv, gidOf, resolveCommand } from './spawn.js';
+import { dirUsage, pidsOfGroup, rssByGroup } from './watch.js';
+
+export interface SupervisorOptions {
+  /** The launcher directory (attempt index lives in `<dir>/attempts`). */
+  dir: string;
+  limits: LimitSetup;
+  log: (line: string) => void;
+  /** Period of the RSS / scratch-size / adopted-pid checks. @default 500 */
+  watchIntervalMs?: number;
+  /** How long to wait for the pipes to drain after the main process ended. @default 2000 */
+  drainMs?: number;
+  /** Silence after which a partial output line is written as a record. @default 200 */
+  partialFlushMs?: number;
+}
+
+export class SupervisorError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Attempt {
+  id: string;
+  entry: AttemptIndexEntry;
+  state: 'starting' | 'running' | 'exited';
+  exit?: AttemptExit;
+  ready: Promise<void>;
+  child?: ChildProcess;
+  writer?: LogWriter;
+  /** Set when the launcher killed it for a limit. */
+  killedFor?: AttemptOutcome;
+  stopTimer?: NodeJS.Timeout;
+  stopDeadline?: number;
+  /** Found alive after a launcher restart: not our child, polled instead. */
+  adopted: boolean;
+  mainExited: boolean;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+function killQuiet(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly index: AttemptIndex;
+  private readonly watchTimer: NodeJS.Timeout;
+  private readonly drainMs: number;
+  private readonly partialFlushMs: number;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.index = new AttemptIndex(options.dir);
+    this.drainMs = options.drainMs ?? 2000;
+    this.partialFlushMs = options.partialFlushMs ?? 200;
+    this.watchTimer = setInterval(() => this.watch(), options.watchIntervalMs ?? 500);
+    this.watchTimer.unref();
+  }
+
+  get mode(): LimitSetup['mode'] {
+    return this.options.limits.mode;
+  }
+
+  capabilities(): LauncherCapabilities {
+    const l = this.options.limits;
+    const cgroup = l.mode !== 'rss-watch';
+    return {
+      mode: l.mode,
+      canSwitchUser: process.getuid?.() === 0,
+      limits: {
+        cpu: cgroup
+          ? { enforced: true, how: l.mode }
+          : { enforced: false, how: `not enforced: no usable cgroup (${l.reason})` },
+        memory: { enforced: true, how: l.mode },
+        ephemeralStorage: { enforced: true, how: 'scratch-dir-watch' },
+      },
+    };
+  }
+
+  /** Loads what a previous launcher left: exit records, and attempts still running (adopted). */
+  recoverFromDisk(): void {
+    for (const entry of this.index.readAll()) {
+      const exit = readExitRecord(entry.workDir, entry.attemptId);
+      if (exit) {
+        this.attempts.set(entry.attemptId, {
+          id: entry.attemptId, entry, state: 'exited', exit, ready: Promise.resolve(), adopted: false, mainExited: true,
+        });
+        continue;
+      }
+      if (entry.pid > 0 && entry.procStart !== null && procStartTime(entry.pid) === entry.procStart) {
+        this.options.log(`adopting running attempt ${entry.attemptId} (pid ${entry.pid})`);
+        this.attempts.set(entry.attemptId, {
+          id: entry.attemptId, entry, state: 'running', ready: Promise.resolve(), adopted: true, mainExited: false,
+        });
+        continue;
+      }
+      // Ended while no launcher watched: its exit is lost; the attempt has vanished.
+      this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; forgetting it`);
+      this.index.remove(entry.attemptId);
+      if (entry.cgroup) void removeCgroup(entry.cgroup);
+    }
+  }
+
+  runningCount(): number {
+    let n = 0;
+    for (const a of this.attempts.values()) if (a.state !== 'exited') n++;
+    return n;
+  }
+
+  unreleasedCount(): number {
+    return this.attempts.size - this.runningCount();
+  }
+
+  /** Exits not yet released (re-pushed to new clients). */
+  heldExits(): AttemptExit[] {
+    const out: AttemptExit[] = [];
+    for (const a of this.attempts.values()) if (a.exit) out.push(a.exit);
+    return out;
+  }
+
+  private stateOf(a: Attempt): AttemptState {
+    return a.state === 'exited' && a.exit ? { state: 'exited', exit: a.exit } : { state: 'running' };
+  }
+
+  private startResult(a: Attempt, created: boolean): StartResult {
+    return {
+      attemptId: a.id,
+      created,
+      state: this.stateOf(a),
+      pid: a.entry.pid,
+      pgid: a.entry.pgid,
+      startedAt: a.entry.startedAt,
+      launcherPid: process.pid,
+    };
+  }
+
+  status(attemptId: string): AttemptState {
+    const a = this.attempts.get(attemptId);
+    return a ? this.stateOf(a) : { state: 'unknown' };
+  }
+
+  list(): ListResult {
+    return {
+      attempts: [...this.attempts.values()].map((a) => ({
+        attemptId: a.id, pid: a.entry.pid, pgid: a.entry.pgid, startedAt: a.entry.startedAt, ...this.stateOf(a),
+      })),
+    };
+  }
+
+  async start(spec: InstanceSpec): Promise<StartResult> {
+    if (typeof spec?.attemptId !== 'string' || !SAFE_ID.test(spec.attemptId)) {
+      throw new SupervisorError('BadRequest', `invalid attemptId ${JSON.stringify(spec?.attemptId)}`);
+    }
+    for (const field of ['workDir', 'logPath'] as const) {
+      if (typeof spec[field] !== 'string' || !path.isAbsolute(spec[field])) {
+        throw new SupervisorError('BadRequest', `${field} must be an absolute path, got ${JSON.stringify(spec[field])}`);
+      }
+    }
+    const known = this.attempts.get(spec.attemptId);
+    if (known) {
+      await known.ready;
+      return this.startResult(known, false);
+    }
+    const scratch = path.join(spec.workDir, 'scratch');
+    const entry: AttemptIndexEntry = {
+      attemptId: spec.attemptId,
+      workDir: spec.workDir,
+      logPath: spec.logPath,
+      scratch,
+      pid: 0,
+      pgid: 0,
+      procStart: null,
+      startedAt: Date.now(),
+      cgroup: null,
+      memoryLimitBytes: spec.limits?.memoryBytes ?? 0,
+      storageLimitBytes: spec.limits?.ephemeralStorageBytes ?? 0,
+    };
+    let resolveReady!: () => void;
+    const a: Attempt = {
+      id: spec.attemptId,
+      entry,
+      state: 'starting',
+      ready: new Promise((r) => (resolveReady = r)),
+      adopted: false,
+      mainExited: false,
+    };
+    this.attempts.set(a.id, a);
+    try {
+      await this.launch(a, spec);
+    } catch (e) {
+      this.failStart(a, 'StartFailed', `the launcher could not start it: ${(e as Error).message}`);
+    } finally {
+      resolveReady();
+    }
+    return this.startResult(a, true);
+  }
+
+  private async launch(a: Attempt, spec: InstanceSpec): Promise<void> {
+    const { entry } = a;
+    for (const d of [path.dirname(spec.logPath), spec.workDir]) if (!fs.existsSync(d)) fs.mkdirSync(d, { recursive: true });
+    a.writer = new LogWriter(spec.logPath);
+
+    // Who runs it.
+    const myUid = process.getuid?.() ?? 0;
+    let uid: number | null = null;
+    if (spec.runAsUser && spec.runAsUser !== myUid) {
+      if (myUid !== 0) {
+        return this.failStart(a, 'StartFailed',
+          `run_as_user ${spec.runAsUser} needs a launcher running as root; it runs as uid ${myUid}`);
+      }
+      uid = spec.runAsUser;
+    }
+
+    // A fresh scratch directory: the instance's ephemeral storage and working directory.
+    this.removeScratch(entry.scratch, a.id);
+    fs.mkdirSync(entry.scratch, { recursive: true });
+    if (uid !== null) fs.chownSync(entry.scratch, uid, gidOf(uid));
+
+    const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
+    const env = buildEnv(spec, entry.scratch, home);
+    const resolved = resolveCommand(spec, env, entry.scratch);
+    if (!resolved.ok) return this.failStart(a, resolved.reason, resolved.message);
+
+    let cg: AttemptCgroup | null = null;
+    try {
+      cg = this.options.limits.create(a.id, spec.limits, uid);
+    } catch (e) {
+      return this.failStart(a, 'StartFailed', `cannot set up the cgroups of the instance: ${(e as Error).message}`);
+    }
+    entry.cgroup = cg;
+
+    const [, ...rest] = resolved.argv;
+    const argv = cg ? [...joinWrapper(cg), resolved.program, ...rest] : [resolved.program, ...rest];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: entry.scratch,
+      env,
+      detached: true, // setsid(): own session and process group, pgid = pid
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cg ? {} : { argv0: resolved.argv[0] }),
+      ...(uid !== null ? { uid, gid: gidOf(uid) } : {}),
+    });
+    a.child = child;
+    const spawned = await new Promise<Error | null>((resolve) => {
+      child.once('spawn', () => resolve(null));
+      child.once('error', (e) => resolve(e));
+    });
+    if (spawned || child.pid === undefined) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      return this.failStart(a, 'StartFailed', `spawn failed: ${spawned?.message ?? 'no pid'}`);
+    }
+    entry.pid = child.pid;
+    entry.pgid = child.pid;
+    entry.procStart = procStartTime(child.pid);
+    entry.startedAt = Date.now();
+    a.state = 'running';
+    try {
+      this.index.write(entry);
+    } catch (e) {
+      this.options.log(`cannot write the index entry of ${a.id}: ${(e as Error).message}`);
+    }
+
+    const writer = a.writer;
+    let flushTimer: NodeJS.Timeout | null = null;
+    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      writer.write(stream, chunk);
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = writer.hasPartial() ? setTimeout(() => writer.flush(), this.partialFlushMs) : null;
+    };
+    child.stdout!.on('data', onData('stdout'));
+    child.stderr!.on('data', onData('stderr'));
+    child.once('exit', (code, signal) => {
+      void this.onMainExit(a, code, signal).finally(() => {
+        if (flushTimer) clearTimeout(flushTimer);
+      });
+    });
+  }
+
+  /** The attempt never ran: record a start-failed exit. */
+  private failStart(a: Attempt, reason: 'ExecutableNotFound' | 'StartFailed', message: string): void {
+    a.writer?.note(`[cejobs] failed to start: ${message}`);
+    a.writer?.close();
+    if (a.entry.cgroup) void removeCgroup(a.entry.cgroup);
+    a.entry.cgroup = null;
+    this.finish(a, { kind: 'start-failed', reason, message }, undefined);
+  }
+
+  /** Records the exit durably, then pushes it. */
+  private finish(a: Attempt, outcome: AttemptOutcome, startedAt: number | undefined): void {
+    const exit: AttemptExit = { attemptId: a.id, outcome, finishedAt: Date.now() };
+    if (startedAt !== undefined) exit.startedAt = startedAt;
+    if (a.stopTimer) clearTimeout(a.stopTimer);
+    try {
+      if (a.entry.pid === 0) this.index.write(a.entry); // never ran: no entry was written at spawn
+      writeExitRecord(a.entry.workDir, exit);
+    } catch (e) {
+      this.options.log(`cannot write the exit record of ${a.id}: ${(e as Error).message}`);
+    }
+    a.state = 'exited';
+    a.exit = exit;
+    this.emit('exit', exit);
+  }
+
+  private async onMainExit(a: Attempt, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    a.mainExited = true;
+    const finishedAt = Date.now();
+    // Like a container whose PID 1 ended: nothing of the attempt survives it.
+    this.signalAll(a, 'SIGKILL');
+    const child = a.child!;
+    const streams = [child.stdout!, child.stderr!];
+    await Promise.race([
+      Promise.all(streams.map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise((r) => s.once('close', r))))),
+      new Promise((r) => setTimeout(r, this.drainMs)),
+    ]);
+    for (const s of streams) s.destroy();
+    const cg = a.entry.cgroup;
+    let outcome: AttemptOutcome;
+    if (a.killedFor) {
+      outcome = a.killedFor;
+    } else if (cg && oomKills(cg) > 0 && (signal === 'SIGKILL' || code !== 0)) {
+      outcome = {
+        kind: 'oom-killed',
+        message: `was killed by the kernel for exceeding its memory limit of ${a.entry.memoryLimitBytes} bytes (${this.mode})`,
+      };
+    } else {
+      outcome = { kind: 'exited', exitCode: signal ? null : code, signal: signal ?? null };
+    }
+    if (outcome.kind === 'oom-killed' || outcome.kind === 'storage-exceeded') a.writer?.note(`[cejobs] ${outcome.message}`);
+    a.writer?.close();
+    this.finish(a, outcome, a.entry.startedAt);
+    void finishedAt;
+  }
+
+  /** A signal to everything of the attempt: its group, its session members, its cgroups. */
+  private signalAll(a: Attempt, signal: NodeJS.Signals): void {
+    const pgid = a.entry.pgid;
+    if (pgid > 0) {
+      killQuiet(-pgid, signal);
+      if (a.adopted) killQuiet(pgid, signal);
+    }
+    if (a.entry.cgroup) signalCgroup(a.entry.cgroup, signal);
+    else if (pgid > 0) for (const pid of pidsOfGroup(pgid)) killQuiet(pid, signal);
+  }
+
+  stop(attemptId: string, graceMs: number): StopResult {
+    const a = this.attempts.get(attemptId);
+    if (!a) return { found: false };
+    if (a.state === 'exited') return { found: true, state: this.stateOf(a) };
+    const grace = Math.max(0, Number.isFinite(graceMs) ? graceMs : 10_000);
+    const deadline = Date.now() + grace;
+    void a.ready.then(() => {
+      if (a.state === 'exited') return;
+      if (a.stopDeadline === undefined) this.signalAll(a, 'SIGTERM');
+      if (a.stopDeadline !== undefined && a.stopDeadline <= deadline) return;
+      a.stopDeadline = deadline;
+      if (a.stopTimer) clearTimeout(a.stopTimer);
+      a.stopTimer = setTimeout(() => {
+        if (a.state !== 'exited') this.signalAll(a, 'SIGKILL');
+      }, Math.max(0, deadline - Date.now()));
+    });
+    return { found: true, state: this.stateOf(a) };
+  }
+
+  async release(attemptId: string): Promise<boolean> {
+    const a = this.attempts.get(attemptId);
+    if (!a) return false;
+    if (a.state !== 'exited') throw new SupervisorError('Running', `attempt ${attemptId} is still running; stop it first`);
+    this.attempts.delete(attemptId);
+    this.index.remove(attemptId);
+    removeExitRecord(a.entry.workDir, attemptId);
+    this.removeScratch(a.entry.scratch, attemptId);
+    if (a.entry.cgroup) await removeCgroup(a.entry.cgroup);
+    return true;
+  }
+
+  /** Removes a scratch directory unless another live attempt (same instance) uses it. */
+  private removeScratch(scratch: string, except: string): void {
+    for (const other of this.attempts.values()) {
+      if (other.id !== except && other.state !== 'exited' && other.entry.scratch === scratch) return;
+    }
+    if (!fs.existsSync(scratch)) return;
+    try {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    } catch (e) {
+      this.options.log(`cannot remove ${scratch}: ${(e as Error).message}`);
+    }
+  }
+
+  /** SIGKILLs every running attempt and waits (bounded) for their exits. */
+  async killAll(timeoutMs = 5000): Promise<number> {
+    const running = [...this.attempts.values()].filter((a) => a.state !== 'exited');
+    for (const a of running) this.signalAll(a, 'SIGKILL');
+    const deadline = Date.now() + timeoutMs;
+    while (running.some((a) => a.state !== 'exited') && Date.now() < deadline) {
+      this.watch();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return running.length;
+  }
+
+  /** Removes the cgroups of every held exit (used before the launcher exits for good). */
+  async cleanupCgroups(): Promise<void> {
+    for (const a of this.attempts.values()) {
+      if (a.state === 'exited' && a.entry.cgroup) await removeCgroup(a.entry.cgroup);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.watchTimer);
+  }
+
+  /** Periodic checks: RSS (rss-watch mode), scratch size, adopted pids. */
+  private watch(): void {
+    const running = [...this.attempts.values()].filter((a) => a.state === 'running' && !a.mainExited && !a.killedFor);
+    if (running.length === 0) return;
+    if (this.mode === 'rss-watch') {
+      const limited = running.filter((a) => a.entry.memoryLimitBytes > 0);
+      const rss = rssByGroup(new Set(limited.map((a) => a.entry.pgid)));
+      for (const a of limited) {
+        const used = rss.get(a.entry.pgid) ?? 0;
+        if (used > a.entry.memoryLimitBytes) {
+          this.killFor(a, {
+            kind: 'oom-killed',
+            message: `was killed for exceeding its memory limit: its processes used ${used} bytes of resident memory, over the limit of ${a.entry.memoryLimitBytes} bytes (measured by RSS watch; no cgroup enforces memory on this host)`,
+          });
+        }
+      }
+    }
+    for (const a of running) {
+      if (a.killedFor || a.entry.storageLimitBytes <= 0) continue;
+      const usage = dirUsage(a.entry.scratch);
+      if (usage.bytes > a.entry.storageLimitBytes) {
+        this.killFor(a, {
+          kind: 'storage-exceeded',
+          message: `was killed for exceeding its ephemeral storage limit: its scratch directory holds ${usage.bytes} bytes${usage.complete ? '' : ' or more'}, over the limit of ${a.entry.storageLimitBytes} bytes`,
+        });
+      }
+    }
+    for (const a of running) {
+      if (!a.adopted) continue;
+      if (procStartTime(a.entry.pid) !== a.entry.procStart) {
+        a.mainExited = true;
+        this.signalAll(a, 'SIGKILL');
+        const cg = a.entry.cgroup;
+        const outcome: AttemptOutcome = a.killedFor
+          ? a.killedFor
+          : cg && oomKills(cg) > 0
+            ? { kind: 'oom-killed', message: `was killed by the kernel for exceeding its memory limit of ${a.entry.memoryLimitBytes} bytes` }
+            : { kind: 'exited', exitCode: null, signal: null };
+        this.finish(a, outcome, a.entry.startedAt);
+      }
+    }
+  }
+
+  private killFor(a: Attempt, outcome: AttemptOutcome): void {
+    this.options.log(`killing ${a.id}: ${outcome.kind}`);
+    a.killedFor = outcome;
+    this.signalAll(a, 'SIGKILL');
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The on-disk record format of instance logs, shared by every writer (the launcher for host
+ * processes, in-process drivers for containers and pods) and every reader.
+ *
+ * One record per line:
+ *
+ *     2026-11-21T11:14:01.123Z o Hello from helloworld!
+ *     └─ ISO-8601 UTC, ms ─┘   │ └─ the output line, without its newline
+ *                              └─ stream: `o` stdout, `e` stderr, `s` a note from cejobs itself
+ *
+ * A workload line longer than `MAX_LINE_BYTES` is split into several records. A final
+ * partial line (no trailing newline) is written as a record when the attempt ends or after a
+ * short delay. Files are `<logPath>` (current) and `<logPath>.1` (the previous, rotated part).
+ */
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+export interface LogRecord {
+  /** Epoch milliseconds when the line was read. */
+  time: number;
+  stream: LogStream;
+  text: string;
+}
+
+/** Longest record text; longer workload lines are split. */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+const STREAM_CHAR: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' };
+const CHAR_STREAM: Record<string, LogStream> = { o: 'stdout', e: 'stderr', s: 'system' };
+
+/** Encodes one record as a line, newline included. `text` must not contain a newline. */
+export function encodeRecord(record: LogRecord): string {
+  return `${new Date(record.time).toISOString()} ${STREAM_CHAR[record.stream]} ${record.text}\n`;
+}
+
+/**
+ * Decodes one line (without its newline). A line that is not a record (a torn write after a
+ * crash, say) decodes as stdout text with time 0, so nothing a workload wrote is hidden.
+ */
+export function decodeRecord(line: string): LogRecord {
+  // 24 chars of timestamp, a space, the stream char, a space.
+  if (line.length >= 26 && line[24] === ' ' && line[26] === ' ' && line[23] === 'Z') {
+    const stream = CHAR_STREAM[line[25]!];
+    const time = Date.parse(line.slice(0, 24));
+    if (stream && !Number.isNaN(time)) return { time, stream, text: line.slice(27) };
+  }
+  if (line.length === 26 && line[24] === ' ' && line[23] === 'Z') {
+    const stream = CHAR_STREAM[line[25]!];
+    const time = Date.parse(line.slice(0, 24));
+    if (stream && !Number.isNaN(time)) return { time, stream, text: '' };
+  }
+  return { time: 0, stream: 'stdout', text: line };
+}
+
+/** Path of the rotated (older) part of a log file. */
+export function rotatedPath(logPath: string): string {
+  return `${logPath}.1`;
+}

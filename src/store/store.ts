@@ -1,0 +1,436 @@
+/**
+ * The store: repositories over one SQLite database. All methods are synchronous (better-sqlite3);
+ * `transaction(fn)` groups several writes into one atomic, durable commit. Callers never see SQL.
+ */
+import type Database from 'better-sqlite3';
+import type { Db } from './database.js';
+import { openDatabase, type OpenOptions } from './database.js';
+import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
+import type { InstanceState } from '../domain/types.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+const encodeToken = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
+const decodeToken = (token: string): string => Buffer.from(token, 'base64url').toString('utf8');
+
+type Raw = Record<string, unknown>;
+const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(v as string) as T));
+
+function toProject(r: Raw): ProjectRow {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    region: r.region as string,
+    subdomain: r.subdomain as string,
+    status: r.status as ProjectRow['status'],
+    createdMs: r.created_ms as number,
+  };
+}
+
+function toJob(r: Raw): JobRow {
+  return {
+    id: r.id as string,
+    projectId: r.project_id as string,
+    name: r.name as string,
+    createdMs: r.created_ms as number,
+    entityTag: r.entity_tag as string,
+    spec: JSON.parse(r.spec as string),
+  };
+}
+
+function toRun(r: Raw): RunRow {
+  return {
+    seq: r.seq as number,
+    id: r.id as string,
+    projectId: r.project_id as string,
+    name: r.name as string,
+    jobName: opt(r.job_name),
+    createdMs: r.created_ms as number,
+    spec: JSON.parse(r.spec as string),
+    arraySizeOverride: opt(r.array_size_override),
+    indexCount: r.index_count as number,
+    status: r.status as RunRow['status'],
+    statusDetails: JSON.parse(r.status_details as string),
+    startMs: opt(r.start_ms),
+    completionMs: opt(r.completion_ms),
+    deleting: r.deleting === 1,
+  };
+}
+
+function toInstance(r: Raw): InstanceRow {
+  return {
+    runSeq: r.run_seq as number,
+    index: r.idx as number,
+    retry: r.retry as number,
+    name: r.name as string,
+    state: r.state as InstanceState,
+    attempt: r.attempt as number,
+    restarts: r.restarts as number,
+    failures: r.failures as number,
+    cpuMillis: r.cpu_millis as number,
+    memoryBytes: r.memory_bytes as number,
+    createdMs: r.created_ms as number,
+    firstStartedMs: opt(r.first_started_ms),
+    startedMs: opt(r.started_ms),
+    finishedMs: opt(r.finished_ms),
+    notBeforeMs: opt(r.not_before_ms),
+    exitCode: opt(r.exit_code),
+    reason: opt(r.reason),
+    message: opt(r.message),
+    stopReason: opt(r.stop_reason),
+    driver: opt(r.driver),
+    handle: json(r.handle),
+    observedExit: json(r.observed_exit),
+  };
+}
+
+function toEvent(r: Raw): EventRow {
+  return {
+    id: r.id as number,
+    runSeq: r.run_seq as number,
+    instanceName: opt(r.instance_name),
+    type: r.type as EventRow['type'],
+    reason: r.reason as string,
+    message: r.message as string,
+    count: r.count as number,
+    firstMs: r.first_ms as number,
+    lastMs: r.last_ms as number,
+  };
+}
+
+function page<T extends { name: string }>(rows: T[], limit: number): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: encodeToken(items[items.length - 1]!.name) };
+}
+
+export interface ListOptions {
+  limit?: number;
+  start?: string;
+}
+
+export class Store {
+  readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  static open(file: string, options?: OpenOptions): Store {
+    return new Store(openDatabase(file, options));
+  }
+
+  private readonly statements = new Map<string, Statement>();
+
+  /** A prepared statement, compiled once per SQL text. */
+  private q(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ── projects ────────────────────────────────────────────────────────────────────────────
+  insertProject(p: ProjectRow): void {
+    this.q('INSERT INTO projects (id, name, region, subdomain, status, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(p.id, p.name, p.region, p.subdomain, p.status, p.createdMs);
+  }
+
+  getProject(idOrName: string): ProjectRow | undefined {
+    const r = this.q('SELECT * FROM projects WHERE id = ? OR name = ?').get(idOrName, idOrName) as Raw | undefined;
+    return r && toProject(r);
+  }
+
+  listProjects(): ProjectRow[] {
+    return (this.q('SELECT * FROM projects ORDER BY name').all() as Raw[]).map(toProject);
+  }
+
+  deleteProject(id: string): void {
+    this.q('DELETE FROM jobs WHERE project_id = ?').run(id);
+    this.q('DELETE FROM projects WHERE id = ?').run(id);
+  }
+
+  setProjectStatus(id: string, status: ProjectRow['status']): void {
+    this.q('UPDATE projects SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  // ── jobs ────────────────────────────────────────────────────────────────────────────────
+  insertJob(j: JobRow): void {
+    this.q('INSERT INTO jobs (id, project_id, name, created_ms, entity_tag, spec) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(j.id, j.projectId, j.name, j.createdMs, j.entityTag, JSON.stringify(j.spec));
+  }
+
+  getJob(projectId: string, name: string): JobRow | undefined {
+    const r = this.q('SELECT * FROM jobs WHERE project_id = ? AND name = ?').get(projectId, name) as Raw | undefined;
+    return r && toJob(r);
+  }
+
+  listJobs(projectId: string, options: ListOptions = {}): Page<JobRow> {
+    const limit = options.limit ?? 100;
+    const after = options.start ? decodeToken(options.start) : '';
+    const rows = this.q('SELECT * FROM jobs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?')
+      .all(projectId, after, limit + 1) as Raw[];
+    return page(rows.map(toJob), limit);
+  }
+
+  updateJob(projectId: string, name: string, spec: JobRow['spec'], entityTag: string): void {
+    this.q('UPDATE jobs SET spec = ?, entity_tag = ? WHERE project_id = ? AND name = ?')
+      .run(JSON.stringify(spec), entityTag, projectId, name);
+  }
+
+  deleteJob(projectId: string, name: string): void {
+    this.q('DELETE FROM jobs WHERE project_id = ? AND name = ?').run(projectId, name);
+  }
+
+  // ── job runs ────────────────────────────────────────────────────────────────────────────
+  insertRun(r: Omit<RunRow, 'seq'>): number {
+    const info = this.q(
+        `INSERT INTO job_runs (id, project_id, name, job_name, created_ms, spec, array_size_override, index_count,
+           status, status_details, start_ms, completion_ms, deleting)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.projectId,
+        r.name,
+        r.jobName ?? null,
+        r.createdMs,
+        JSON.stringify(r.spec),
+        r.arraySizeOverride ?? null,
+        r.indexCount,
+        r.status,
+        JSON.stringify(r.statusDetails),
+        r.startMs ?? null,
+        r.completionMs ?? null,
+        r.deleting ? 1 : 0,
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  getRun(projectId: string, name: string): RunRow | undefined {
+    const r = this.q('SELECT * FROM job_runs WHERE project_id = ? AND name = ?').get(projectId, name) as
+      | Raw
+      | undefined;
+    return r && toRun(r);
+  }
+
+  getRunBySeq(seq: number): RunRow | undefined {
+    const r = this.q('SELECT * FROM job_runs WHERE seq = ?').get(seq) as Raw | undefined;
+    return r && toRun(r);
+  }
+
+  getRunById(id: string): RunRow | undefined {
+    const r = this.q('SELECT * FROM job_runs WHERE id = ?').get(id) as Raw | undefined;
+    return r && toRun(r);
+  }
+
+  /** Runs of a project (not being deleted), by name; `jobName` filters. */
+  listRuns(projectId: string, options: ListOptions & { jobName?: string } = {}): Page<RunRow> {
+    const limit = options.limit ?? 100;
+    const after = options.start ? decodeToken(options.start) : '';
+    const rows = (
+      options.jobName === undefined
+        ? this.q('SELECT * FROM job_runs WHERE project_id = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?')
+            .all(projectId, after, limit + 1)
+        : this.q(
+              'SELECT * FROM job_runs WHERE project_id = ? AND job_name = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?',
+            )
+            .all(projectId, options.jobName, after, limit + 1)
+    ) as Raw[];
+    return page(rows.map(toRun), limit);
+  }
+
+  /** Sequence numbers of runs that are not terminal or are being deleted (the engine's work). */
+  liveRunSeqs(): number[] {
+    return (
+      this.q(`SELECT seq FROM job_runs WHERE deleting = 1 OR status IN ('pending', 'running') ORDER BY seq`)
+        .all() as { seq: number }[]
+    ).map((r) => r.seq);
+  }
+
+  /** Terminal runs, oldest completion first, for retention. */
+  finishedRuns(): { seq: number; projectId: string; jobName?: string; completionMs: number }[] {
+    return (
+      this.q(
+          `SELECT seq, project_id, job_name, completion_ms FROM job_runs
+           WHERE deleting = 0 AND status IN ('completed', 'failed') ORDER BY completion_ms, seq`,
+        )
+        .all() as Raw[]
+    ).map((r) => ({
+      seq: r.seq as number,
+      projectId: r.project_id as string,
+      jobName: opt<string>(r.job_name),
+      completionMs: (r.completion_ms as number | null) ?? 0,
+    }));
+  }
+
+  updateRunStatus(seq: number, fields: Pick<RunRow, 'status' | 'statusDetails' | 'startMs' | 'completionMs'>): void {
+    this.q('UPDATE job_runs SET status = ?, status_details = ?, start_ms = ?, completion_ms = ? WHERE seq = ?')
+      .run(fields.status, JSON.stringify(fields.statusDetails), fields.startMs ?? null, fields.completionMs ?? null, seq);
+  }
+
+  markRunDeleting(seq: number): void {
+    this.q('UPDATE job_runs SET deleting = 1 WHERE seq = ?').run(seq);
+  }
+
+  /** Removes a run with its instances and events. */
+  deleteRun(seq: number): void {
+    this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);
+  }
+
+  runSeqsOfJob(projectId: string, jobName: string): number[] {
+    return (
+      this.q('SELECT seq FROM job_runs WHERE project_id = ? AND job_name = ?').all(projectId, jobName) as {
+        seq: number;
+      }[]
+    ).map((r) => r.seq);
+  }
+
+  runSeqsOfProject(projectId: string): number[] {
+    return (
+      this.q('SELECT seq FROM job_runs WHERE project_id = ?').all(projectId) as { seq: number }[]
+    ).map((r) => r.seq);
+  }
+
+  /** The name of the most recent run of a job, with its creation time. */
+  lastRunOfJob(projectId: string, jobName: string): { name: string; createdMs: number } | undefined {
+    const r = this.q(
+        'SELECT name, created_ms FROM job_runs WHERE project_id = ? AND job_name = ? AND deleting = 0 ORDER BY seq DESC LIMIT 1',
+      )
+      .get(projectId, jobName) as Raw | undefined;
+    return r && { name: r.name as string, createdMs: r.created_ms as number };
+  }
+
+  // ── instances ───────────────────────────────────────────────────────────────────────────
+  insertInstance(i: InstanceRow): void {
+    this.q(
+        `INSERT INTO instances (run_seq, idx, retry, name, state, attempt, restarts, failures, cpu_millis, memory_bytes,
+           created_ms, not_before_ms, reason, message)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        i.runSeq,
+        i.index,
+        i.retry,
+        i.name,
+        i.state,
+        i.attempt,
+        i.restarts,
+        i.failures,
+        i.cpuMillis,
+        i.memoryBytes,
+        i.createdMs,
+        i.notBeforeMs ?? null,
+        i.reason ?? null,
+        i.message ?? null,
+      );
+  }
+
+  /** Writes every mutable field of an instance row. */
+  saveInstance(i: InstanceRow): void {
+    this.q(
+        `UPDATE instances SET state = ?, attempt = ?, restarts = ?, failures = ?, first_started_ms = ?, started_ms = ?,
+           finished_ms = ?, not_before_ms = ?, exit_code = ?, reason = ?, message = ?, stop_reason = ?, driver = ?,
+           handle = ?, observed_exit = ?
+         WHERE run_seq = ? AND idx = ? AND retry = ?`,
+      )
+      .run(
+        i.state,
+        i.attempt,
+        i.restarts,
+        i.failures,
+        i.firstStartedMs ?? null,
+        i.startedMs ?? null,
+        i.finishedMs ?? null,
+        i.notBeforeMs ?? null,
+        i.exitCode ?? null,
+        i.reason ?? null,
+        i.message ?? null,
+        i.stopReason ?? null,
+        i.driver ?? null,
+        i.handle ? JSON.stringify(i.handle) : null,
+        i.observedExit ? JSON.stringify(i.observedExit) : null,
+        i.runSeq,
+        i.index,
+        i.retry,
+      );
+  }
+
+  getInstance(runSeq: number, index: number, retry: number): InstanceRow | undefined {
+    const r = this.q('SELECT * FROM instances WHERE run_seq = ? AND idx = ? AND retry = ?')
+      .get(runSeq, index, retry) as Raw | undefined;
+    return r && toInstance(r);
+  }
+
+  getInstanceByName(runSeq: number, name: string): InstanceRow | undefined {
+    const r = this.q('SELECT * FROM instances WHERE run_seq = ? AND name = ?').get(runSeq, name) as Raw | undefined;
+    return r && toInstance(r);
+  }
+
+  /** Every instance of a run, by index then retry. */
+  instancesOfRun(runSeq: number): InstanceRow[] {
+    return (
+      this.q('SELECT * FROM instances WHERE run_seq = ? ORDER BY idx, retry').all(runSeq) as Raw[]
+    ).map(toInstance);
+  }
+
+  /** Instances in any of `states`, across runs, in FIFO order (run, index, retry). */
+  instancesInStates(states: readonly InstanceState[], limit = 1_000_000): InstanceRow[] {
+    const marks = states.map(() => '?').join(', ');
+    return (
+      this.q(`SELECT * FROM instances WHERE state IN (${marks}) ORDER BY run_seq, idx, retry LIMIT ?`)
+        .all(...states, limit) as Raw[]
+    ).map(toInstance);
+  }
+
+  /** Sum of cpu and memory of instances holding capacity. */
+  usedCapacity(states: readonly InstanceState[]): { cpuMillis: number; memoryBytes: number } {
+    const marks = states.map(() => '?').join(', ');
+    const r = this.q(
+        `SELECT COALESCE(SUM(cpu_millis), 0) AS cpu, COALESCE(SUM(memory_bytes), 0) AS mem FROM instances WHERE state IN (${marks})`,
+      )
+      .get(...states) as { cpu: number; mem: number };
+    return { cpuMillis: r.cpu, memoryBytes: r.mem };
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────
+  /**
+   * Records an event. Like Kubernetes, the same event of the same object (type, reason and
+   * message) is aggregated: its count grows and its last time moves, instead of a new row.
+   */
+  recordEvent(e: Omit<EventRow, 'id' | 'count' | 'firstMs' | 'lastMs'> & { timeMs: number }): void {
+    const same = this.q(
+      `SELECT id FROM events WHERE run_seq = ? AND instance_name IS ? AND reason = ? AND type = ? AND message = ?
+       ORDER BY id DESC LIMIT 1`,
+    ).get(e.runSeq, e.instanceName ?? null, e.reason, e.type, e.message) as Raw | undefined;
+    if (same) {
+      this.q('UPDATE events SET count = count + 1, last_ms = ? WHERE id = ?').run(e.timeMs, same.id);
+      return;
+    }
+    this.q(
+      `INSERT INTO events (run_seq, instance_name, type, reason, message, count, first_ms, last_ms)
+       VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+    ).run(e.runSeq, e.instanceName ?? null, e.type, e.reason, e.message, e.timeMs, e.timeMs);
+  }
+
+  /** Events of a run (or one instance), by the time they last happened. */
+  eventsOfRun(runSeq: number, instanceName?: string): EventRow[] {
+    const rows = (
+      instanceName === undefined
+        ? this.q('SELECT * FROM events WHERE run_seq = ? ORDER BY last_ms, id').all(runSeq)
+        : this.q('SELECT * FROM events WHERE run_seq = ? AND instance_name = ? ORDER BY last_ms, id').all(runSeq, instanceName)
+    ) as Raw[];
+    return rows.map(toEvent);
+  }
+}

@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { createProcessDriver, shutdownLauncher } from '../../src/drivers/process/driver.js';
+import { runDriverConformance } from '../conformance/driver-conformance.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-process-conf-'));
+const launcherDir = path.join(root, 'launcher');
+const rssLauncherDir = path.join(root, 'launcher-rss');
+
+// Default mode: cgroups where the host allows them.
+runDriverConformance('process', () => createProcessDriver({ launcherDir, idleExitMs: 5_000 }), {
+  hostProcesses: true,
+});
+
+// Without cgroups: stop and cleanup rely on process groups and sessions alone.
+runDriverConformance(
+  'process-rss-watch',
+  () => createProcessDriver({ launcherDir: rssLauncherDir, idleExitMs: 5_000, limitMode: 'rss-watch' }),
+  { hostProcesses: true },
+);
+
+afterAll(async () => {
+  await shutdownLauncher(launcherDir, { force: true });
+  await shutdownLauncher(rssLauncherDir, { force: true });
+  fs.rmSync(root, { recursive: true, force: true });
+});

@@ -1,0 +1,238 @@
+/**
+ * Limits of the process driver (cgroups, RSS watch, scratch-dir watch) and survival of a
+ * client crash. The cgroup cases need writable cgroups (root on a cgroup v1 or delegated v2
+ * host); they are skipped with the reason otherwise.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptExit, Driver, InstanceSpec } from '../../src/drivers/driver.js';
+import { createProcessDriver, shutdownLauncher } from '../../src/drivers/process/driver.js';
+import { DEFAULT_CGROUP_ROOT, detectLimits } from '../../src/launcher/cgroups.js';
+import { readLog, waitFor } from '../conformance/driver-conformance.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-process-limits-'));
+const cgroupParent = `cejobs-test-${process.pid}`;
+const probe = detectLimits({ requested: 'auto', parent: cgroupParent });
+const cgroupsUsable = probe.mode !== 'rss-watch';
+if (!cgroupsUsable) console.log(`process.limits: cgroup cases skipped: ${probe.reason}`);
+
+const MB = 1024 * 1024;
+let seq = 0;
+
+function spec(dir: string, label: string, argv: string[], limits: Partial<InstanceSpec['limits']> = {}): InstanceSpec {
+  const runId = `lim${process.pid}x${++seq}`;
+  const attemptId = `${runId}.0.0.0`;
+  return {
+    attemptId,
+    instanceName: `${label}-0-0`,
+    projectId: 'limits',
+    runId,
+    runName: label,
+    containerName: label,
+    index: 0,
+    retry: 0,
+    attempt: 0,
+    mode: 'task',
+    command: argv,
+    args: [],
+    env: {},
+    runAsUser: 0,
+    limits: { cpuMillis: 1000, memoryBytes: 1024 * MB, ephemeralStorageBytes: 1024 * MB, ...limits },
+    logPath: path.join(dir, 'logs', `${attemptId}.log`),
+    workDir: path.join(dir, 'work', attemptId),
+  };
+}
+
+/** Allocates and touches 300 MB, then stays alive. */
+const HOG = [
+  process.execPath,
+  '-e',
+  'const keep = []; for (let i = 0; i < 30; i++) keep.push(Buffer.alloc(10 * 1024 * 1024, 1)); console.log("allocated"); setInterval(() => {}, 1000);',
+];
+
+interface Harness {
+  dir: string;
+  launcherDir: string;
+  driver: Driver;
+  exits: AttemptExit[];
+  exitOf(id: string): Promise<AttemptExit>;
+}
+
+async function harness(name: string, options: { limitMode?: 'auto' | 'rss-watch' } = {}): Promise<Harness> {
+  const dir = path.join(root, name);
+  const launcherDir = path.join(dir, 'launcher');
+  const driver = await createProcessDriver({
+    launcherDir,
+    idleExitMs: 5_000,
+    cgroupParent,
+    watchMs: 100,
+    ...(options.limitMode ? { limitMode: options.limitMode } : {}),
+  });
+  const exits: AttemptExit[] = [];
+  driver.subscribe((e) => exits.push(e));
+  return {
+    dir,
+    launcherDir,
+    driver,
+    exits,
+    exitOf: (id) => waitFor(`the exit of ${id}`, () => exits.find((e) => e.attemptId === id)),
+  };
+}
+
+const harnesses: Harness[] = [];
+
+afterAll(async () => {
+  for (const h of harnesses) {
+    await h.driver.close();
+    await shutdownLauncher(h.launcherDir, { force: true });
+  }
+  for (const c of ['memory', 'cpu', 'pids']) {
+    try {
+      fs.rmdirSync(path.join(DEFAULT_CGROUP_ROOT, c, cgroupParent));
+    } catch {
+      // not there
+    }
+  }
+  if (probe.mode === 'cgroup-v2') {
+    for (const u of [DEFAULT_CGROUP_ROOT, path.join(DEFAULT_CGROUP_ROOT, 'unified')]) {
+      try {
+        fs.rmdirSync(path.join(u, cgroupParent));
+      } catch {
+        // not there
+      }
+    }
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('process driver: rss-watch mode', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness('rss', { limitMode: 'rss-watch' });
+    harnesses.push(h);
+  });
+
+  it('reports rss-watch and unenforced cpu', () => {
+    expect(h.driver.capabilities.limits.memory).toEqual({ enforced: true, how: 'rss-watch' });
+    expect(h.driver.capabilities.limits.cpu.enforced).toBe(false);
+    expect(h.driver.capabilities.limits.cpu.how).toMatch(/not enforced/);
+    expect(h.driver.capabilities.limits.ephemeralStorage).toEqual({ enforced: true, how: 'scratch-dir-watch' });
+  });
+
+  it('kills a memory hog: oom-killed, measured by RSS watch', async () => {
+    const s = spec(h.dir, 'hog', HOG, { memoryBytes: 100 * MB });
+    await h.driver.start(s);
+    const exit = await h.exitOf(s.attemptId);
+    expect(exit.outcome.kind).toBe('oom-killed');
+    if (exit.outcome.kind === 'oom-killed') expect(exit.outcome.message).toMatch(/RSS watch/);
+  });
+
+  it('kills a workload that outgrows its ephemeral storage', async () => {
+    const s = spec(h.dir, 'disk', ['/bin/sh', '-c', 'head -c 5000000 /dev/zero > big; echo wrote; while true; do sleep 0.1; done'], {
+      ephemeralStorageBytes: 1 * MB,
+    });
+    await h.driver.start(s);
+    const exit = await h.exitOf(s.attemptId);
+    expect(exit.outcome.kind).toBe('storage-exceeded');
+    expect(readLog(s.logPath).some((r) => r.stream === 'system' && /ephemeral storage/.test(r.text))).toBe(true);
+  });
+});
+
+describe.skipIf(!cgroupsUsable)(`process driver: cgroups (${probe.mode})`, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness('cgroup');
+    harnesses.push(h);
+  });
+
+  it('reports the cgroup mode', () => {
+    expect(h.driver.capabilities.limits.memory).toEqual({ enforced: true, how: probe.mode });
+    expect(h.driver.capabilities.limits.cpu).toEqual({ enforced: true, how: probe.mode });
+  });
+
+  it('a memory hog is OOM-killed by the kernel', async () => {
+    const s = spec(h.dir, 'hog', HOG, { memoryBytes: 100 * MB });
+    await h.driver.start(s);
+    const exit = await h.exitOf(s.attemptId);
+    expect(exit.outcome.kind).toBe('oom-killed');
+    expect(readLog(s.logPath).some((r) => r.text === 'allocated')).toBe(false);
+  });
+
+  it('writes the cpu quota', async () => {
+    const s = spec(h.dir, 'cpu', ['/bin/sh', '-c', 'echo ready; while true; do sleep 0.1; done'], { cpuMillis: 250 });
+    await h.driver.start(s);
+    await waitFor('"ready" in the log', () => readLog(s.logPath).some((r) => r.text === 'ready'));
+    const file =
+      probe.mode === 'cgroup-v1'
+        ? path.join(DEFAULT_CGROUP_ROOT, 'cpu', cgroupParent, s.attemptId, 'cpu.cfs_quota_us')
+        : path.join(fs.existsSync(path.join(DEFAULT_CGROUP_ROOT, 'unified')) ? path.join(DEFAULT_CGROUP_ROOT, 'unified') : DEFAULT_CGROUP_ROOT, cgroupParent, s.attemptId, 'cpu.max');
+    const expected = probe.mode === 'cgroup-v1' ? '25000' : '25000 100000';
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe(expected);
+    if (probe.mode === 'cgroup-v1') {
+      const procs = fs.readFileSync(path.join(DEFAULT_CGROUP_ROOT, 'memory', cgroupParent, s.attemptId, 'cgroup.procs'), 'utf8');
+      expect(procs.trim()).not.toBe('');
+    }
+    await h.driver.stop({ attemptId: s.attemptId }, { graceMs: 1000 });
+    await h.exitOf(s.attemptId);
+    await h.driver.release({ attemptId: s.attemptId });
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+  });
+
+  it('kills a workload that outgrows its ephemeral storage', async () => {
+    const s = spec(h.dir, 'disk', ['/bin/sh', '-c', 'head -c 5000000 /dev/zero > big; while true; do sleep 0.1; done'], {
+      ephemeralStorageBytes: 1 * MB,
+    });
+    await h.driver.start(s);
+    expect((await h.exitOf(s.attemptId)).outcome.kind).toBe('storage-exceeded');
+  });
+});
+
+describe('process driver: a client crash does not kill instances', () => {
+  it('survives a SIGKILLed client, then is stopped by a new one', async () => {
+    const dir = path.join(root, 'crash');
+    const launcherDir = path.join(dir, 'launcher');
+    fs.mkdirSync(dir, { recursive: true });
+    const s = spec(dir, 'survivor', ['/bin/sh', '-c', 'trap "exit 0" TERM; echo ready; while true; do sleep 0.1; done']);
+    // A separate Node process plays the server: it starts the attempt, prints the handle, and is SIGKILLed.
+    const script = path.join(dir, 'client.mts');
+    const driverModule = new URL('../../src/drivers/process/driver.ts', import.meta.url).href;
+    fs.writeFileSync(
+      script,
+      `import { createProcessDriver } from ${JSON.stringify(driverModule)};
+const d = await createProcessDriver({ launcherDir: ${JSON.stringify(launcherDir)}, idleExitMs: 5000 });
+const h = await d.start(${JSON.stringify(s)});
+process.stdout.write(JSON.stringify(h) + '\\n');
+setInterval(() => {}, 1000);
+`,
+    );
+    const tsx = path.join(path.dirname(new URL(import.meta.url).pathname), '../../node_modules/tsx/dist/loader.mjs');
+    const child = spawn(process.execPath, ['--import', tsx, script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += String(c)));
+    const handle = JSON.parse(await waitFor('the client to print the handle', () => (out.includes('\n') ? out : null)));
+    const pid = handle.data.pid as number;
+    expect(pid).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await waitFor('the client to die', () => child.exitCode !== null || child.signalCode !== null);
+    process.kill(pid, 0); // still alive
+
+    const driver = await createProcessDriver({ launcherDir, idleExitMs: 5_000 });
+    const exits: AttemptExit[] = [];
+    driver.subscribe((e) => exits.push(e));
+    try {
+      expect(await driver.recover({ attemptId: s.attemptId, handle })).toEqual({ state: 'running' });
+      process.kill(pid, 0);
+      await waitFor('"ready" in the log', () => readLog(s.logPath).some((r) => r.text === 'ready'));
+      await driver.stop({ attemptId: s.attemptId, handle }, { graceMs: 10_000 });
+      const exit = await waitFor('the exit', () => exits.find((e) => e.attemptId === s.attemptId));
+      expect(exit.outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      await driver.release({ attemptId: s.attemptId });
+    } finally {
+      await driver.close();
+      await shutdownLauncher(launcherDir, { force: true });
+    }
+  });
+});

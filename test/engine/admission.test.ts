@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeHarness, type Harness } from './harness.js';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+describe('admission', () => {
+  it('starts instances FIFO while cpu and memory fit, the rest wait pending', async () => {
+    h = await makeHarness({
+      driver: { capacity: { cpuMillis: 2000, memoryBytes: 32e9 }, script: () => ({ runForMs: 1000, exitCode: 0 }) },
+    });
+    const e = h.engine;
+    e.submitRun('default', { name: 'a', run_commands: ['x'], scale_array_spec: '0-2' }); // cpu 1 each
+    e.submitRun('default', { name: 'b', run_commands: ['x'], scale_array_spec: '0' });
+    await h.tick();
+    expect(h.runtime.starts.map((s) => s.instanceName)).toEqual(['a-0-0', 'a-1-0']);
+    expect(e.getRun('default', 'b').status).toBe('pending');
+    expect(e.getRun('default', 'a').status_details).toMatchObject({ running: 2, requested: 1, pending_indices: '2' });
+    await h.tick(1000);
+    expect(h.runtime.starts.map((s) => s.instanceName)).toEqual(['a-0-0', 'a-1-0', 'a-2-0', 'b-0-0']);
+    await h.tick(1000);
+    expect(e.getRun('default', 'a').status).toBe('completed');
+    expect(e.getRun('default', 'b').status).toBe('completed');
+  });
+
+  it('a large head of the queue is not overtaken by smaller instances behind it', async () => {
+    h = await makeHarness({
+      driver: { capacity: { cpuMillis: 2000, memoryBytes: 32e9 }, script: () => ({ runForMs: 1000, exitCode: 0 }) },
+    });
+    const e = h.engine;
+    e.submitRun('default', { name: 'small1', run_commands: ['x'] });
+    e.submitRun('default', { name: 'big', run_commands: ['x'], scale_cpu_limit: '2', scale_memory_limit: '4G' });
+    e.submitRun('default', { name: 'small2', run_commands: ['x'], scale_cpu_limit: '0.5', scale_memory_limit: '1G' });
+    await h.tick();
+    expect(h.runtime.starts.map((s) => s.runName)).toEqual(['small1']);
+    await h.tick(1000);
+    expect(h.runtime.starts.map((s) => s.runName)).toEqual(['small1', 'big']);
+    await h.tick(1000);
+    expect(h.runtime.starts.map((s) => s.runName)).toEqual(['small1', 'big', 'small2']);
+  });
+
+  it('fails an instance that can never fit at once with Unschedulable', async () => {
+    h = await makeHarness({ driver: { capacity: { cpuMillis: 2000, memoryBytes: 8e9 } } });
+    const e = h.engine;
+    e.submitRun('default', { name: 'huge', run_commands: ['x'], scale_cpu_limit: '4', scale_memory_limit: '16G', scale_array_spec: '0-1' });
+    await h.tick();
+    const r = e.getRun('default', 'huge');
+    expect(r.status).toBe('failed');
+    expect(r.status_details.indices_details['0']).toMatchObject({ status: 'failed', last_failure_reason: 'Unschedulable', retries: 0 });
+    const inst = e.listInstances('default', 'huge')[0]!;
+    expect(inst.message).toBe('instance asks for cpu 4 and memory 16G, but this machine has cpu 2 and memory 8G in all');
+    expect(h.runtime.starts).toHaveLength(0);
+  });
+});

@@ -1,0 +1,341 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeRecord, MAX_LINE_BYTES, rotatedPath, type LogRecord } from '../../src/logs/format.js';
+import { followLogRecords, formatRecord, readLogRecords } from '../../src/logs/reader.js';
+import { LogWriter } from '../../src/logs/writer.js';
+
+let dir: string;
+let logPath: string;
+let clock: number;
+const now = (): number => clock++;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-logs-'));
+  logPath = path.join(dir, 'instance.log');
+  clock = Date.UTC(2026, 10, 21, 11, 14, 1);
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Polls `cond` every few ms until true or `timeoutMs` passes (then fails). */
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Consumes a follow generator in the background, collecting what it yields. */
+function collect(gen: AsyncGenerator<LogRecord>): { records: LogRecord[]; finished: Promise<void> } {
+  const records: LogRecord[] = [];
+  const finished = (async () => {
+    for await (const r of gen) records.push(r);
+  })();
+  return { records, finished };
+}
+
+const texts = (rs: LogRecord[]): string[] => rs.map((r) => r.text);
+
+describe('writer + reader round trip', () => {
+  it('keeps streams, splits lines, flushes partial lines, strips CR', async () => {
+    const w = new LogWriter(logPath, { now });
+    w.write('stdout', 'one\ntwo');
+    w.write('stderr', Buffer.from('err line\r\n'));
+    expect(w.hasPartial()).toBe(true);
+    w.write('stdout', ' more\n');
+    w.write('stdout', 'partial');
+    w.flush();
+    expect(w.hasPartial()).toBe(false);
+    w.note('[cejobs] a note');
+    w.write('stdout', '\n'); // an empty line is a record too
+    w.close();
+
+    const rs = await readLogRecords(logPath);
+    expect(rs.map((r) => [r.stream, r.text])).toEqual([
+      ['stdout', 'one'],
+      ['stderr', 'err line'],
+      ['stdout', 'two more'],
+      ['stdout', 'partial'],
+      ['system', '[cejobs] a note'],
+      ['stdout', ''],
+    ]);
+    // Times come from the clock, in write order.
+    const times = rs.map((r) => r.time);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(times[0]).toBe(Date.UTC(2026, 10, 21, 11, 14, 1));
+  });
+
+  it('splits a line longer than MAX_LINE_BYTES into several records', async () => {
+    const w = new LogWriter(logPath, { now });
+    const long = 'x'.repeat(MAX_LINE_BYTES * 2 + 10);
+    w.write('stdout', long + '\nafter\n');
+    // A runaway line without newline is split as it arrives, not held in memory.
+    w.write('stderr', 'y'.repeat(MAX_LINE_BYTES + 5));
+    w.close();
+    const rs = await readLogRecords(logPath);
+    expect(rs.map((r) => r.text.length)).toEqual([MAX_LINE_BYTES, MAX_LINE_BYTES, 10, 5, MAX_LINE_BYTES, 5]);
+    expect(rs.map((r) => r.stream)).toEqual(['stdout', 'stdout', 'stdout', 'stdout', 'stderr', 'stderr']);
+    expect(rs.slice(0, 3).map((r) => r.text).join('')).toBe(long);
+    expect(rs[3]!.text).toBe('after');
+  });
+
+  it('keeps multi-byte characters whole when a chunk splits them', async () => {
+    const w = new LogWriter(logPath, { now });
+    const bytes = Buffer.from('héllo wörld 😀\n');
+    for (let i = 0; i < bytes.length; i++) w.write('stdout', bytes.subarray(i, i + 1));
+    // A long line made of astral characters must not be cut inside a surrogate pair.
+    w.write('stdout', 'a' + '😀'.repeat(MAX_LINE_BYTES) + '\n');
+    w.close();
+    const rs = await readLogRecords(logPath);
+    expect(rs[0]!.text).toBe('héllo wörld 😀');
+    expect(rs.slice(1).map((r) => r.text).join('')).toBe('a' + '😀'.repeat(MAX_LINE_BYTES));
+    expect(rs.slice(1).some((r) => r.text.includes('\ufffd'))).toBe(false);
+  });
+
+  it('ignores a trailing fragment without newline and reads missing logs as empty', async () => {
+    expect(await readLogRecords(logPath)).toEqual([]);
+    expect(await readLogRecords(logPath, { tail: 5 })).toEqual([]);
+    fs.writeFileSync(logPath, encodeRecord({ time: 1000, stream: 'stdout', text: 'done' }) + '2026-11-21T11:1');
+    expect(texts(await readLogRecords(logPath))).toEqual(['done']);
+    expect(texts(await readLogRecords(logPath, { tail: 1 }))).toEqual(['done']);
+    expect(texts(await readLogRecords(logPath, { tail: -1 }))).toEqual(['done']);
+  });
+
+  it('formats records with and without timestamps', () => {
+    const r: LogRecord = { time: Date.UTC(2026, 10, 21, 11, 14, 1, 123), stream: 'stdout', text: 'Hello' };
+    expect(formatRecord(r, {})).toBe('Hello');
+    expect(formatRecord(r, { timestamps: true })).toBe('2026-11-21T11:14:01.123Z Hello');
+    const note: LogRecord = { time: 0, stream: 'system', text: '[cejobs] log rotated' };
+    expect(formatRecord(note, {})).toBe('[cejobs] log rotated');
+  });
+});
+
+describe('rotation', () => {
+  it('reads the rotated part then the current one, keeping about 2x the cap', async () => {
+    const maxBytes = 4096;
+    const w = new LogWriter(logPath, { maxBytes, now });
+    const n = 2000;
+    for (let i = 0; i < n; i++) w.write('stdout', `line ${i}\n`);
+    w.close();
+
+    expect(fs.existsSync(rotatedPath(logPath))).toBe(true);
+    const onDisk = fs.statSync(logPath).size + fs.statSync(rotatedPath(logPath)).size;
+    expect(onDisk).toBeLessThanOrEqual(2 * maxBytes);
+
+    const rs = await readLogRecords(logPath);
+    const lines = rs.filter((r) => r.stream === 'stdout').map((r) => Number(r.text.slice(5)));
+    // A contiguous, ordered run ending with the last line: nothing lost inside the kept window.
+    expect(lines.at(-1)).toBe(n - 1);
+    expect(lines).toEqual(lines.map((_, k) => lines[0]! + k));
+    expect(lines.length).toBeLessThan(n);
+    const notes = rs.filter((r) => r.stream === 'system');
+    expect(notes.length).toBeGreaterThanOrEqual(1);
+    expect(notes[0]!.text).toMatch(/log rotated at 4096 bytes/);
+    // The current part starts with the rotation note.
+    const current = fs.readFileSync(logPath, 'utf8').split('\n')[0]!;
+    expect(current).toMatch(/ s \[cejobs\] log rotated/);
+  });
+
+  it('tail spans the rotated and the current part', async () => {
+    const w = new LogWriter(logPath, { maxBytes: 4096, now });
+    for (let i = 0; i < 300; i++) w.write('stdout', `line ${i}\n`);
+    w.close();
+    const all = await readLogRecords(logPath);
+    const currentCount = fs.readFileSync(logPath, 'utf8').split('\n').length - 1;
+    const n = currentCount + 3;
+    expect(await readLogRecords(logPath, { tail: n })).toEqual(all.slice(-n));
+    expect(await readLogRecords(logPath, { tail: 10_000 })).toEqual(all);
+    expect(await readLogRecords(logPath, { tail: 0 })).toEqual([]);
+  });
+});
+
+describe('tail on a large file', () => {
+  it('returns exactly the last N records', async () => {
+    const total = 200_000;
+    const t0 = Date.UTC(2026, 0, 1);
+    const parts: string[] = [];
+    for (let i = 0; i < total; i++) parts.push(encodeRecord({ time: t0 + i, stream: i % 7 === 0 ? 'stderr' : 'stdout', text: `record ${i}` }));
+    fs.writeFileSync(logPath, parts.join(''));
+
+    for (const n of [1, 10, 1000, 50_000]) {
+      const rs = await readLogRecords(logPath, { tail: n });
+      expect(rs.length).toBe(n);
+      expect(rs[0]).toEqual({ time: t0 + total - n, stream: (total - n) % 7 === 0 ? 'stderr' : 'stdout', text: `record ${total - n}` });
+      expect(rs.at(-1)!.text).toBe(`record ${total - 1}`);
+    }
+    expect((await readLogRecords(logPath)).length).toBe(total);
+  });
+});
+
+describe('follow', () => {
+  it('yields existing records, then appended ones in order, and ends when done', async () => {
+    const w = new LogWriter(logPath, { now });
+    w.write('stdout', 'before 1\nbefore 2\n');
+    let done = false;
+    const f = collect(followLogRecords(logPath, { isDone: () => done, pollMs: 10 }));
+    await until(() => f.records.length === 2);
+    for (let i = 0; i < 50; i++) w.write(i % 2 ? 'stderr' : 'stdout', `after ${i}\n`);
+    await until(() => f.records.length === 52);
+    w.write('stdout', 'last words');
+    w.close(); // flushes the partial line
+    done = true;
+    await f.finished;
+    expect(texts(f.records)).toEqual(['before 1', 'before 2', ...Array.from({ length: 50 }, (_, i) => `after ${i}`), 'last words']);
+  });
+
+  it('starts with the last `tail` records', async () => {
+    const w = new LogWriter(logPath, { now });
+    for (let i = 0; i < 20; i++) w.write('stdout', `l${i}\n`);
+    w.write('stdout', 'half'); // not yet a record
+    let done = false;
+    const f = collect(followLogRecords(logPath, { tail: 3, isDone: () => done, pollMs: 10 }));
+    await until(() => f.records.length === 3);
+    w.write('stdout', ' done\n');
+    w.close();
+    done = true;
+    await f.finished;
+    expect(texts(f.records)).toEqual(['l17', 'l18', 'l19', 'half done']);
+  });
+
+  it('waits for a log that does not exist yet', async () => {
+    let done = false;
+    const f = collect(followLogRecords(logPath, { isDone: () => done, pollMs: 10 }));
+    await new Promise((r) => setTimeout(r, 30));
+    const w = new LogWriter(logPath, { now });
+    w.write('stdout', 'hello\n');
+    await until(() => f.records.length === 1);
+    w.close();
+    done = true;
+    await f.finished;
+    expect(texts(f.records)).toEqual(['hello']);
+  });
+
+  it('survives rotations without losing or duplicating records', async () => {
+    // A cap far above what is written between two polls, so the writer drops nothing.
+    const w = new LogWriter(logPath, { maxBytes: 8192, now });
+    let done = false;
+    const f = collect(followLogRecords(logPath, { isDone: async () => done, pollMs: 5 }));
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      w.write('stdout', `line ${i}\n`);
+      // Let the follower keep up: wait whenever it falls more than ~100 lines behind.
+      if (i % 50 === 49) await until(() => f.records.filter((r) => r.stream === 'stdout').length >= i - 100);
+    }
+    w.close();
+    done = true;
+    await f.finished;
+    const lines = f.records.filter((r) => r.stream === 'stdout').map((r) => r.text);
+    expect(lines).toEqual(Array.from({ length: n }, (_, i) => `line ${i}`));
+    const rotations = f.records.filter((r) => r.stream === 'system' && /log rotated/.test(r.text)).length;
+    expect(rotations).toBeGreaterThan(5);
+    expect(fs.existsSync(rotatedPath(logPath))).toBe(true);
+  });
+
+  it('reads an intermediate part when two rotations happen between polls', async () => {
+    const w = new LogWriter(logPath, { maxBytes: 4096, now });
+    w.write('stdout', 'first\n');
+    let done = false;
+    let gate: (() => void) | undefined;
+    // isDone doubles as a hook: it stalls the follower while we rotate twice.
+    let stall = false;
+    const isDone = (): Promise<boolean> =>
+      stall ? new Promise<boolean>((resolve) => (gate = () => resolve(done))) : Promise.resolve(done);
+    const f = collect(followLogRecords(logPath, { isDone, pollMs: 1 }));
+    await until(() => f.records.length === 1);
+    stall = true;
+    await until(() => gate !== undefined);
+    // Fill about 2.5 parts: two rotations while the follower is parked.
+    const line = 'z'.repeat(100);
+    let i = 0;
+    while (countRotations() < 2) w.write('stdout', `${i++} ${line}\n`);
+    w.write('stdout', 'tail line\n');
+    w.close();
+    done = true;
+    stall = false;
+    gate!();
+    await f.finished;
+    const got = f.records.filter((r) => r.stream === 'stdout').map((r) => r.text);
+    // The first part is deleted by the second rotation, but the follower still holds it open:
+    // it finishes that part, reads the intermediate `.1` in full, then the current part.
+    expect(got).toEqual(['first', ...Array.from({ length: i }, (_, k) => `${k} ${line}`), 'tail line']);
+    const notes = f.records.filter((r) => r.stream === 'system').map((r) => r.text);
+    expect(notes).toHaveLength(2);
+
+    function countRotations(): number {
+      const notes = (p: string): number =>
+        fs.existsSync(p) ? fs.readFileSync(p, 'utf8').split('\n').filter((l) => / s \[cejobs\] log rotated/.test(l)).length : 0;
+      // Two rotations = the `.1` part itself starts with a rotation note.
+      return notes(logPath) + notes(rotatedPath(logPath));
+    }
+  });
+
+  it('ends when the signal aborts, even while waiting', async () => {
+    const w = new LogWriter(logPath, { now });
+    w.write('stdout', 'a\n');
+    const ac = new AbortController();
+    const f = collect(followLogRecords(logPath, { isDone: () => false, signal: ac.signal, pollMs: 60_000 }));
+    await until(() => f.records.length === 1);
+    ac.abort();
+    await f.finished;
+    expect(texts(f.records)).toEqual(['a']);
+    w.close();
+  });
+
+  it('closes its files when the consumer stops early', async () => {
+    const w = new LogWriter(logPath, { now });
+    for (let i = 0; i < 10; i++) w.write('stdout', `r${i}\n`);
+    w.close();
+    const got: string[] = [];
+    for await (const r of followLogRecords(logPath, { isDone: () => false, pollMs: 10 })) {
+      got.push(r.text);
+      if (got.length === 3) break;
+    }
+    expect(got).toEqual(['r0', 'r1', 'r2']);
+  });
+});
+
+describe('drop accounting', () => {
+  it('counts bytes it could not write and says so once writing works again', async () => {
+    const sub = path.join(dir, 'gone');
+    const p = path.join(sub, 'instance.log');
+    const w = new LogWriter(p, { now });
+    // The directory does not exist: opening the log fails, so these are dropped.
+    w.write('stdout', 'lost 1\n');
+    w.write('stderr', 'lost 2\n');
+    const lostBytes =
+      Buffer.byteLength(encodeRecord({ time: 0, stream: 'stdout', text: 'lost 1' })) +
+      Buffer.byteLength(encodeRecord({ time: 0, stream: 'stderr', text: 'lost 2' }));
+    fs.mkdirSync(sub);
+    w.write('stdout', 'kept\n');
+    w.close();
+    const rs = await readLogRecords(p);
+    expect(rs.map((r) => [r.stream, r.text])).toEqual([
+      ['system', `[cejobs] ${lostBytes} bytes of output were dropped: ENOENT`],
+      ['stdout', 'kept'],
+    ]);
+  });
+
+  it('recovers after its directory is removed and re-created', async () => {
+    const sub = path.join(dir, 'inst');
+    fs.mkdirSync(sub);
+    const p = path.join(sub, 'instance.log');
+    const w = new LogWriter(p, { maxBytes: 4096, now });
+    w.write('stdout', 'first\n');
+    fs.rmSync(sub, { recursive: true });
+    // Writes to the open (now unlinked) file succeed until the cap forces a rotation, which
+    // fails; from then on records are counted as dropped.
+    const line = 'q'.repeat(200);
+    for (let i = 0; i < 40; i++) w.write('stdout', `${line}\n`);
+    fs.mkdirSync(sub);
+    w.write('stdout', 'back\n');
+    w.close();
+    const rs = await readLogRecords(p);
+    expect(rs.at(-1)!.text).toBe('back');
+    expect(rs[0]!.stream).toBe('system');
+    expect(rs[0]!.text).toMatch(/^\[cejobs\] \d+ bytes of output were dropped: ENOENT$/);
+  });
+});
