@@ -24,7 +24,8 @@
  * cejobs test knobs beyond the original (deterministic failures):
  *   FAIL_INDICES="3,7"     fail when JOB_INDEX is one of the listed indices;
  *   FAIL_UNTIL_RETRY=<n>   fail while JOB_INDEX_RETRY_COUNT (default 0) is below n, so the
- *                          attempt with retry count n succeeds.
+ *                          attempt with retry count n succeeds;
+ *   FAIL_UNTIL_RETRY_INDICES="4,9"  limits FAIL_UNTIL_RETRY to these indices (default: all).
  *
  * SIGTERM (and SIGINT) end it promptly with exit code 0: a daemon stopped on purpose. Output
  * goes through process.stdout.write and the process ends naturally with process.exitCode, so
@@ -78,7 +79,8 @@ function shouldFail() {
   const index = (env.JOB_INDEX ?? '').trim();
   const failIndices = (env.FAIL_INDICES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (failIndices.includes(index)) return true;
-  if (env.FAIL_UNTIL_RETRY) {
+  const untilIndices = (env.FAIL_UNTIL_RETRY_INDICES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (env.FAIL_UNTIL_RETRY && (untilIndices.length === 0 || untilIndices.includes(index))) {
     const until = Number(env.FAIL_UNTIL_RETRY);
     const retry = Number(env.JOB_INDEX_RETRY_COUNT || '0');
     if (Number.isFinite(until) && Number.isFinite(retry) && retry < until) return true;
@@ -137,7 +139,7 @@ if (!env.JOB_INDEX) {
       'This sample is meant to run as a cejobs job instance, which sets JOB_INDEX, JOB_ARRAY_SIZE,',
       'JOB_MODE and JOB_INDEX_RETRY_COUNT. To try it by hand:',
       '  JOB_INDEX=0 JOB_ARRAY_SIZE=1 JOB_MODE=task node samples/helloworld/helloworld.mjs',
-      'Knobs: SLEEP, MSG, TARGET, SHOW, CRASH, FAIL, SUCCESS_RATE, FAIL_INDICES, FAIL_UNTIL_RETRY',
+      'Knobs: SLEEP, MSG, TARGET, SHOW, CRASH, FAIL, SUCCESS_RATE, FAIL_INDICES, FAIL_UNTIL_RETRY, FAIL_UNTIL_RETRY_INDICES',
       '(see samples/helloworld/README.md).',
       '',
     ].join('\n'),

@@ -65,7 +65,7 @@ function sourceKind(t: EnvVarType): 'config_map' | 'secret' {
 function checkList(list: unknown, field: string, max: number, what: string): FieldIssue[] {
   if (!Array.isArray(list)) return [invalid('invalid_field', field, list, `${what} must be an array (got ${jsonType(list)})`)];
   if (list.length > max) {
-    return [issue('invalid_field', field, `${field} has ${list.length} entries, more than the limit of ${max} (reference §4.1)`)];
+    return [issue('invalid_field', field, `${field} has ${list.length} entries, more than the limit of ${max}`)];
   }
   return [];
 }

@@ -34,6 +34,8 @@ export type FailureReason = FixedFailureReason | `ContainerExitedCode${number}`;
  * - `storage-exceeded`: killed for exceeding its ephemeral storage limit.
  * - `start-failed`: it never ran; `reason` says why (`ExecutableNotFound`, `ImagePullFailed`,
  *   `Unschedulable`, `StartFailed`) and `message` says it for a person.
+ * - `lost`: it ended but how is unknown (e.g. the process driver's launcher was restarted while
+ *   it ran). Not the workload's fault: the engine reruns it without using a retry.
  */
 export type AttemptOutcome =
   | { kind: 'exited'; exitCode: number | null; signal: string | null }
@@ -43,7 +45,8 @@ export type AttemptOutcome =
       kind: 'start-failed';
       reason: 'ExecutableNotFound' | 'ImagePullFailed' | 'Unschedulable' | 'StartFailed';
       message: string;
-    };
+    }
+  | { kind: 'lost'; message: string };
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
@@ -63,6 +66,8 @@ export function effectiveExitCode(outcome: AttemptOutcome): number | null {
       return 137;
     case 'start-failed':
       return outcome.reason === 'ExecutableNotFound' ? 127 : null;
+    case 'lost':
+      return null;
   }
 }
 
@@ -85,6 +90,8 @@ export function failureReasonOf(outcome: AttemptOutcome): FailureReason | undefi
       return 'ExceededEphemeralStorage';
     case 'start-failed':
       return outcome.reason;
+    case 'lost':
+      return undefined;
   }
 }
 
@@ -101,6 +108,8 @@ export function describeOutcome(outcome: AttemptOutcome): string {
       return outcome.message ?? 'was killed for exceeding its ephemeral storage limit';
     case 'start-failed':
       return `failed to start: ${outcome.message}`;
+    case 'lost':
+      return `was lost: ${outcome.message}`;
   }
 }
 

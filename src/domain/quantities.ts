@@ -154,7 +154,7 @@ export function checkResources(spec: {
           'invalid_resources',
           'scale_memory_limit',
           spec.scale_memory_limit,
-          `with scale_cpu_limit "${spec.scale_cpu_limit}" memory must be one of ${pair.memory.join(', ')} (only the cpu/memory pairs of reference §4.2 are allowed)`,
+          `with scale_cpu_limit "${spec.scale_cpu_limit}" memory must be one of ${pair.memory.join(', ')} (Code Engine's supported cpu/memory combinations)`,
         ),
       );
     }

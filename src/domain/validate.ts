@@ -68,7 +68,7 @@ function checkStringList(v: unknown, field: string, issues: FieldIssue[]): strin
     return undefined;
   }
   if (v.length > LIMITS.listItems) {
-    issues.push(issue('invalid_field', field, `${field} has ${v.length} entries, more than the limit of ${LIMITS.listItems} (reference §4.1)`));
+    issues.push(issue('invalid_field', field, `${field} has ${v.length} entries, more than the limit of ${LIMITS.listItems}`));
     return undefined;
   }
   const bad = v.findIndex((x) => typeof x !== 'string');
@@ -197,7 +197,7 @@ function checkDaemon(obj: Obj, mode: unknown, issues: FieldIssue[]): void {
   for (const f of TASK_ONLY_FIELDS) {
     if (!set(obj, f)) continue;
     issues.push(
-      issue('not_allowed_in_daemon_mode', f, `${f} ${showValue(obj[f])} is not allowed in daemon mode: ${DAEMON_REASON[f]} (reference §1.10)`),
+      issue('not_allowed_in_daemon_mode', f, `${f} ${showValue(obj[f])} is not allowed in daemon mode: ${DAEMON_REASON[f]}`),
     );
   }
 }

@@ -150,14 +150,14 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
       inst.reason = decision.reason;
       inst.message = decision.message;
       setState(ctx, effects, run, inst, 'failed');
-      ev('Warning', 'Failed', `Instance ${inst.name} failed (${decision.reason}): ${decision.message}`);
+      ev('Warning', 'Failed', `Instance ${inst.name} ${decision.message} (${decision.reason})`);
       break;
     case 'retry': {
       inst.finishedMs = exit.finishedAt;
       inst.reason = decision.reason;
       inst.message = decision.message;
       setState(ctx, effects, run, inst, 'failed');
-      ev('Warning', 'Failed', `Instance ${inst.name} failed (${decision.reason}): ${decision.message}`);
+      ev('Warning', 'Failed', `Instance ${inst.name} ${decision.message} (${decision.reason})`);
       const next: InstanceRow = {
         runSeq: run.seq,
         index: inst.index,
@@ -171,9 +171,8 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
         memoryBytes: inst.memoryBytes,
         createdMs: now,
         notBeforeMs: now + decision.delayMs,
-        // the index's history: first start and last failure travel with it
+        // the index's first start travels with it (indices_details.started_at)
         firstStartedMs: inst.firstStartedMs,
-        reason: decision.reason,
       };
       ctx.store.insertInstance(next);
       ctx.store.saveInstance(next);
@@ -186,6 +185,12 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
       });
       break;
     }
+    case 'rerun':
+      inst.stopReason = undefined;
+      inst.handle = undefined;
+      setState(ctx, effects, run, inst, 'pending');
+      ev('Warning', 'InstanceLost', `Instance ${inst.name} ${decision.message}; it starts again without using a retry`);
+      break;
     case 'restart': {
       const requested = inst.stopReason === 'restart';
       inst.stopReason = undefined;

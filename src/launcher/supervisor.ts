@@ -328,8 +328,8 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   }
 
   /** Records the exit durably, then pushes it. */
-  private finish(a: Attempt, outcome: AttemptOutcome, startedAt: number | undefined): void {
-    const exit: AttemptExit = { attemptId: a.id, outcome, finishedAt: Date.now() };
+  private finish(a: Attempt, outcome: AttemptOutcome, startedAt: number | undefined, finishedAt = Date.now()): void {
+    const exit: AttemptExit = { attemptId: a.id, outcome, finishedAt };
     if (startedAt !== undefined) exit.startedAt = startedAt;
     if (a.stopTimer) clearTimeout(a.stopTimer);
     try {
@@ -369,8 +369,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     }
     if (outcome.kind === 'oom-killed' || outcome.kind === 'storage-exceeded') a.writer?.note(`[cejobs] ${outcome.message}`);
     a.writer?.close();
-    this.finish(a, outcome, a.entry.startedAt);
-    void finishedAt;
+    this.finish(a, outcome, a.entry.startedAt, finishedAt);
   }
 
   /** A signal to everything of the attempt: its group, its session members, its cgroups. */
@@ -488,7 +487,10 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
           ? a.killedFor
           : cg && oomKills(cg) > 0
             ? { kind: 'oom-killed', message: `was killed by the kernel for exceeding its memory limit of ${a.entry.memoryLimitBytes} bytes` }
-            : { kind: 'exited', exitCode: null, signal: null };
+            : {
+                kind: 'lost',
+                message: 'its exit status is unknown: the launcher that started it was restarted while it ran',
+              };
         this.finish(a, outcome, a.entry.startedAt);
       }
     }

@@ -53,6 +53,26 @@ describe('recovery after a restart of the engine', () => {
     expect(e.getRun('default', 'rec').status_details.indices_details['2']!.retries).toBe(0);
   });
 
+  it('an attempt whose end is unknown (lost) runs again at once without using a retry', async () => {
+    h = await makeHarness({
+      driver: {
+        script: (s) => (s.attempt === 0 ? { runForMs: 10, outcome: { kind: 'lost', message: 'the launcher restarted' } } : { runForMs: 10 }),
+      },
+    });
+    h.engine.submitRun('default', { name: 'lost', run_commands: ['x'], scale_retry_limit: 0, ...small });
+    await h.tick();
+    await h.tick(10);
+    await h.tick(10);
+    const r = h.engine.getRun('default', 'lost');
+    expect(r.status).toBe('completed');
+    expect(r.status_details.indices_details['0']).toMatchObject({ status: 'succeeded', retries: 0 });
+    expect(h.runtime.starts.map((s) => [s.instanceName, s.attempt])).toEqual([
+      ['lost-0-0', 0],
+      ['lost-0-0', 1],
+    ]);
+    expect(h.engine.listEvents('default', 'lost', 'lost-0-0').map((e) => e.reason)).toContain('InstanceLost');
+  });
+
   it('keeps backoff state across a restart (computed from persisted facts)', async () => {
     h = await makeHarness({ driver: { script: (s) => (s.retry === 0 ? { runForMs: 10, exitCode: 1 } : { runForMs: 10, exitCode: 0 }) } });
     h.engine.submitRun('default', { name: 'bk', run_commands: ['x'], ...small });

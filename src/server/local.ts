@@ -1,0 +1,39 @@
+/**
+ * Composition for one machine: the state home, a driver from the registry, and the engine.
+ * The only module (with the server to come) that reads the environment.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
+import { StateLayout } from '../engine/layout.js';
+
+/** `CEJOBS_HOME`, or `~/.cejobs`. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CEJOBS_HOME && env.CEJOBS_HOME.trim() !== '' ? path.resolve(env.CEJOBS_HOME) : path.join(os.homedir(), '.cejobs');
+}
+
+export interface LocalEngineOptions extends Partial<Omit<EngineOptions, 'driver'>> {
+  /** @default 'process' */
+  driver?: DriverName;
+  /** Options of the process driver (limit mode, capacity, launcher idle time...). */
+  process?: DriverSetup['process'];
+}
+
+/**
+ * Opens cejobs on this machine: the engine on the state home with the process driver (or the
+ * one named), recovering whatever was running. `close()` leaves instances running.
+ */
+export async function openLocalEngine(options: LocalEngineOptions = {}): Promise<Engine> {
+  const home = options.home ?? defaultHome();
+  const layout = new StateLayout(home);
+  const setup: DriverSetup = { launcherDir: layout.launcherDir, process: options.process };
+  if (options.clock) setup.clock = options.clock;
+  const driver = await createDriver(options.driver ?? 'process', setup);
+  try {
+    return await Engine.open({ ...options, home, driver });
+  } catch (e) {
+    await driver.close();
+    throw e;
+  }
+}
