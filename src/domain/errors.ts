@@ -22,7 +22,6 @@ export const ERROR_CODES = {
   not_found: { status: 404, summary: 'The named resource does not exist.' },
   already_exists: { status: 409, summary: 'A resource with that name exists already.' },
   precondition_failed: { status: 412, summary: 'If-Match does not match the entity tag.' },
-  invalid_state: { status: 409, summary: 'The resource is not in a state that allows the operation.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

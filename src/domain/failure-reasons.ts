@@ -48,9 +48,13 @@ export type AttemptOutcome =
     }
   | { kind: 'lost'; message: string };
 
-const SIGNAL_NUMBERS: Record<string, number> = {
+/** Linux signal numbers (x86-64/arm64), for the 128 + N exit code of a killed process. */
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
   SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
+  SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22,
+  SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29,
+  SIGPWR: 30, SIGSYS: 31,
 };
 
 /** The exit code a container runtime reports: the code, or 128 + the signal's number. */

@@ -5,8 +5,9 @@
  *
  *     instance state      task mode     daemon mode
  *     pending             pending       pending
+ *     starting            pending       pending   (admitted, being created: Code Engine's Pending)
  *     backoff             pending       running   (a daemon restarting is still running)
- *     starting/running    running       running
+ *     running             running       running
  *     stopping            running       running
  *     succeeded           succeeded     succeeded (exit 0: stopped on purpose)
  *     failed / stopped    failed        failed
@@ -44,10 +45,10 @@ export function transitionRun(from: JobRunStatus, to: JobRunStatus): JobRunStatu
 export function indexStatusOf(state: InstanceState, mode: RunMode): IndexStatus {
   switch (state) {
     case 'pending':
+    case 'starting':
       return 'pending';
     case 'backoff':
       return mode === 'daemon' ? 'running' : 'pending';
-    case 'starting':
     case 'running':
     case 'stopping':
       return 'running';

@@ -243,6 +243,28 @@ export interface Instance {
 
 export type EventType = 'Normal' | 'Warning';
 
+/**
+ * Why an event was recorded. Run events: `Created` (submitted), `Completed`, `Failed` (the run),
+ * `DeadlineExceeded`. Instance events: `Started`, `Succeeded`, `Failed`, `Retrying` (a new
+ * instance for the index), `BackOff` (a daemon restart is waiting), `Restarting` (on request),
+ * `Killing` (a stop was requested), `InstanceLost` (rerun without a retry), `Unschedulable`.
+ */
+export const EVENT_REASONS = [
+  'Created',
+  'Started',
+  'Succeeded',
+  'Failed',
+  'Retrying',
+  'BackOff',
+  'Restarting',
+  'Killing',
+  'InstanceLost',
+  'Unschedulable',
+  'DeadlineExceeded',
+  'Completed',
+] as const;
+export type EventReason = (typeof EVENT_REASONS)[number];
+
 /** A recorded state change (reference §1.6 events; cejobs keeps them with the run). */
 export interface RunEvent {
   id: number;

@@ -9,6 +9,7 @@
  * Starts run concurrently and are not awaited by the queue; their results are recorded as they
  * arrive (`starting → running`, or an exit).
  */
+import fs from 'node:fs';
 import type { AttemptExit } from '../drivers/driver.js';
 import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
 import { formatBytes } from '../domain/quantities.js';
@@ -110,6 +111,7 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
   let failure: AttemptExit | undefined;
   try {
     const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve });
+    await fs.promises.mkdir(spec.workDir, { recursive: true });
     const handle = await ctx.driver.start(spec);
     const effects = new Effects();
     ctx.store.transaction(() => {
@@ -133,6 +135,7 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
       ctx.store.saveInstance(cur);
     });
     await effects.run(ctx);
+    ctx.queue.add(runKey(run.seq)); // status_details now count it as running
     return;
   } catch (e) {
     // A config reference that does not resolve is the workload's problem; anything else is the

@@ -4,7 +4,7 @@
  * only; listeners re-read what they need.
  */
 import { EventEmitter } from 'node:events';
-import type { EventType, InstanceState, JobRunStatus } from '../domain/types.js';
+import type { EventReason, EventType, InstanceState, JobRunStatus } from '../domain/types.js';
 
 export interface EngineChangeMap {
   /** A run was created, changed status or details, or was deleted (`deleted: true`). */
@@ -12,7 +12,7 @@ export interface EngineChangeMap {
   /** An instance changed state. */
   instance: { projectId: string; runName: string; instanceName: string; state: InstanceState };
   /** An event was recorded. */
-  event: { projectId: string; runName: string; instanceName?: string; type: EventType; reason: string; message: string };
+  event: { projectId: string; runName: string; instanceName?: string; type: EventType; reason: EventReason; message: string };
 }
 
 export type EngineChange = keyof EngineChangeMap;

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import type { AttemptRef, Driver } from '../drivers/driver.js';
-import type { EventType } from '../domain/types.js';
+import type { EventReason, EventType } from '../domain/types.js';
 import type { InstanceRow, RunRow } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
@@ -91,7 +91,7 @@ export function recordEvent(
   ctx: EngineContext,
   effects: Effects,
   run: RunRow,
-  event: { instanceName?: string; type: EventType; reason: string; message: string },
+  event: { instanceName?: string; type: EventType; reason: EventReason; message: string },
 ): void {
   const timeMs = ctx.clock.now();
   ctx.store.recordEvent({ runSeq: run.seq, timeMs, ...event });

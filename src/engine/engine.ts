@@ -130,23 +130,16 @@ export class Engine {
 
   /** Resolves when the loop has nothing left to do now (delayed work does not count). */
   async settle(): Promise<void> {
-    for (let i = 0; i < 1000; i++) {
+    for (;;) {
       await this.ctx.queue.idle();
-      if (this.inflight.size === 0) {
-        // one more turn: a start that just finished may have queued work
-        await new Promise((r) => setImmediate(r));
-        if (this.inflight.size === 0 && (await this.queueIsIdle())) return;
+      if (this.inflight.size > 0) {
+        await Promise.all([...this.inflight]);
         continue;
       }
-      await Promise.all([...this.inflight]);
+      // one more turn of the event loop: a start or an exit that just finished may queue work
+      await new Promise((r) => setImmediate(r));
+      if (this.inflight.size === 0 && this.ctx.queue.isIdle()) return;
     }
-  }
-
-  private async queueIsIdle(): Promise<boolean> {
-    let done = false;
-    void this.ctx.queue.idle().then(() => (done = true));
-    await new Promise((r) => setImmediate(r));
-    return done;
   }
 
   /** Stops the loop and detaches from the driver. Running instances keep running. */
@@ -358,7 +351,6 @@ export class Engine {
       return created;
     });
     fs.mkdirSync(this.layout.runLogDir(row.id), { recursive: true });
-    for (const index of indices) fs.mkdirSync(this.layout.workDir(row.id, instanceName(row.name, index, 0)), { recursive: true });
     void effects.run(this.ctx);
     this.ctx.queue.add(runKey(row.seq));
     this.ctx.queue.add(ADMISSION_KEY);

@@ -20,6 +20,7 @@ import { decideAfterExit } from '../domain/policy.js';
 import { isRunTerminal, runStatusOf, transitionRun } from '../domain/run-state.js';
 import { computeStatusDetails, type IndexView } from '../domain/status-details.js';
 import { indexStatusOf } from '../domain/run-state.js';
+import type { EventReason, EventType } from '../domain/types.js';
 import type { InstanceRow, RunRow } from '../store/rows.js';
 import { Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
 
@@ -131,7 +132,7 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
   inst.exitCode = effectiveExitCode(exit.outcome) ?? undefined;
   if (startedAt !== undefined) inst.firstStartedMs ??= startedAt;
   const now = ctx.clock.now();
-  const ev = (type: 'Normal' | 'Warning', reason: string, message: string): void =>
+  const ev = (type: EventType, reason: EventReason, message: string): void =>
     recordEvent(ctx, effects, run, { instanceName: inst.name, type, reason, message });
 
   switch (decision.action) {

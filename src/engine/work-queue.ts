@@ -64,6 +64,11 @@ export class WorkQueue {
     this.delayed.set(key, { at, timer });
   }
 
+  /** True when nothing is queued or being processed (delayed keys do not count). */
+  isIdle(): boolean {
+    return !this.running && this.queue.length === 0;
+  }
+
   /** Resolves when nothing is queued or being processed (delayed keys do not count). */
   idle(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();

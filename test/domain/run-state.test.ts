@@ -73,7 +73,7 @@ describe('indexStatusOf (the table in the header of run-state.ts)', () => {
     // instance state, task mode, daemon mode
     ['pending', 'pending', 'pending'],
     ['backoff', 'pending', 'running'],
-    ['starting', 'running', 'running'],
+    ['starting', 'pending', 'pending'],
     ['running', 'running', 'running'],
     ['stopping', 'running', 'running'],
     ['succeeded', 'succeeded', 'succeeded'],

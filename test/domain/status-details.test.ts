@@ -13,7 +13,7 @@ const view = (index: number, state: InstanceState, over: Partial<IndexView> = {}
 });
 
 describe('computeStatusDetails: counters', () => {
-  // Cases without `starting` instances (see the report about the `pending` counter).
+  // `pending` counts admitted instances being started; see the test of `starting` below.
   const table: [string, RunMode, InstanceState[], { requested: number; running: number; succeeded: number; failed: number }][] = [
     ['no indices', 'task', [], { requested: 0, running: 0, succeeded: 0, failed: 0 }],
     ['every task index waiting for capacity', 'task', ['pending', 'pending', 'pending'], { requested: 3, running: 0, succeeded: 0, failed: 0 }],
@@ -43,12 +43,13 @@ describe('computeStatusDetails: counters', () => {
     expect(Object.keys(d.indices_details)).toHaveLength(states.length);
   });
 
-  it('counts a starting instance once, as a running index', () => {
-    const d = computeStatusDetails('task', [view(0, 'starting')], undefined, undefined);
-    expect(d.indices_details['0']!.status).toBe('running');
-    expect(d.running_indices).toBe('0');
-    expect(d.requested).toBe(0);
-    expect(d.succeeded + d.failed).toBe(0);
+  it.each(['task', 'daemon'] as const)('counts a starting instance as pending, not requested (%s mode)', (mode) => {
+    const d = computeStatusDetails(mode, [view(0, 'starting'), view(1, 'pending')], undefined, undefined);
+    expect(d.indices_details['0']!.status).toBe('pending');
+    expect(d.pending_indices).toBe('0-1');
+    expect(d.pending).toBe(1);
+    expect(d.requested).toBe(1);
+    expect(d.running).toBe(0);
   });
 });
 
@@ -63,8 +64,8 @@ describe('computeStatusDetails: index lists', () => {
     const d = computeStatusDetails('task', states.map(([i, s]) => view(i, s)), undefined, undefined);
     expect(d.succeeded_indices).toBe('0-2,4');
     expect(d.failed_indices).toBe('3,9');
-    expect(d.running_indices).toBe('5-7');
-    expect(d.pending_indices).toBe('8,10-11');
+    expect(d.running_indices).toBe('5-6');
+    expect(d.pending_indices).toBe('7-8,10-11');
   });
 
   it('sorts indices given in any order', () => {
