@@ -110,8 +110,9 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
   const ref = refOf(run, instance);
   let failure: AttemptExit | undefined;
   try {
+    // Synchronous up to the driver call, so starts reach the driver in admission (FIFO) order.
     const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve });
-    await fs.promises.mkdir(spec.workDir, { recursive: true });
+    fs.mkdirSync(spec.workDir, { recursive: true });
     const handle = await ctx.driver.start(spec);
     const effects = new Effects();
     ctx.store.transaction(() => {

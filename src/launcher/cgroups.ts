@@ -21,7 +21,7 @@ export const CPU_PERIOD_US = 100_000;
 const V1_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
 
 export interface CgroupOptions {
-  /** `auto` picks cgroup v2, then v1, then RSS watch; `rss-watch` never touches cgroups. */
+  /** `auto` picks cgroup v1 (where its memory hierarchy exists), else v2, else RSS watch; `rss-watch` never touches cgroups. */
   requested: 'auto' | 'rss-watch';
   root?: string;
   parent?: string;
@@ -43,6 +43,8 @@ export interface LimitSetup {
   mode: LimitMode;
   /** Why cgroups are not used, when `mode` is `rss-watch`. */
   reason: string;
+  /** Whether cpu quotas are written (the cpu controller is usable), and why not. */
+  cpu: { enforced: boolean; why: string };
   /** Creates the cgroups of an attempt and writes its limits; null in `rss-watch` mode. */
   create(attemptId: string, limits: ResourceLimits, uid: number | null): AttemptCgroup | null;
 }
@@ -158,13 +160,21 @@ export function detectLimits(options: CgroupOptions): LimitSetup {
 }
 
 function rssWatch(reason: string): LimitSetup {
-  return { mode: 'rss-watch', reason, create: () => null };
+  return {
+    mode: 'rss-watch',
+    reason,
+    cpu: { enforced: false, why: `not enforced: no usable cgroup (${reason})` },
+    create: () => null,
+  };
 }
 
 function cgroupV1(parents: Record<string, string>): LimitSetup {
   return {
     mode: 'cgroup-v1',
     reason: '',
+    cpu: parents.cpu
+      ? { enforced: true, why: 'cgroup-v1' }
+      : { enforced: false, why: 'not enforced: the cgroup v1 cpu controller is not usable' },
     create(attemptId, limits, uid) {
       const dirs: string[] = [];
       let memoryDir: string | null = null;
@@ -205,6 +215,9 @@ function cgroupV2(parentDir: string, enabled: string[]): LimitSetup {
   return {
     mode: 'cgroup-v2',
     reason: '',
+    cpu: enabled.includes('cpu')
+      ? { enforced: true, why: 'cgroup-v2' }
+      : { enforced: false, why: `not enforced: the cgroup v2 cpu controller is not enabled under ${parentDir}` },
     create(attemptId, limits, uid) {
       const dir = path.join(parentDir, attemptId);
       fs.mkdirSync(dir, { recursive: true });

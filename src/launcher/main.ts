@@ -3,7 +3,7 @@
  * so instances outlive the server and their exits are kept while it is down.
  *
  *     node <launcher main> --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch]
- *                                      [--cgroup-root PATH] [--cgroup-parent NAME]
+ *                                      [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N]
  *
  * Environment equivalents: CEJOBS_LAUNCHER_IDLE_MS, CEJOBS_LAUNCHER_LIMIT_MODE,
  * CEJOBS_CGROUP_ROOT, CEJOBS_CGROUP_PARENT, CEJOBS_LAUNCHER_WATCH_MS (flags win).
@@ -50,7 +50,9 @@ function parseArgs(argv: string[]): Args {
   }
   const env = process.env;
   const dir = flags.get('dir');
-  if (!dir) throw new Error('usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch]');
+  if (!dir) throw new Error(
+      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N]',
+    );
   const idle = Number(flags.get('idle-exit-ms') ?? env.CEJOBS_LAUNCHER_IDLE_MS ?? 60_000);
   const mode = flags.get('limit-mode') ?? env.CEJOBS_LAUNCHER_LIMIT_MODE ?? 'auto';
   if (mode !== 'auto' && mode !== 'rss-watch') throw new Error(`--limit-mode must be auto or rss-watch, got ${mode}`);

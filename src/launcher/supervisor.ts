@@ -105,14 +105,11 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   capabilities(): LauncherCapabilities {
     const l = this.options.limits;
-    const cgroup = l.mode !== 'rss-watch';
     return {
       mode: l.mode,
       canSwitchUser: process.getuid?.() === 0,
       limits: {
-        cpu: cgroup
-          ? { enforced: true, how: l.mode }
-          : { enforced: false, how: `not enforced: no usable cgroup (${l.reason})` },
+        cpu: { enforced: l.cpu.enforced, how: l.cpu.why },
         memory: { enforced: true, how: l.mode },
         ephemeralStorage: { enforced: true, how: 'scratch-dir-watch' },
       },
@@ -452,8 +449,10 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   /** Periodic checks: RSS (rss-watch mode), scratch size, adopted pids. */
   private watch(): void {
-    const running = [...this.attempts.values()].filter((a) => a.state === 'running' && !a.mainExited && !a.killedFor);
-    if (running.length === 0) return;
+    const alive = [...this.attempts.values()].filter((a) => a.state === 'running' && !a.mainExited);
+    if (alive.length === 0) return;
+    // Limits are checked on what was not killed yet; adopted pids are watched until they end.
+    const running = alive.filter((a) => !a.killedFor);
     if (this.mode === 'rss-watch') {
       const limited = running.filter((a) => a.entry.memoryLimitBytes > 0);
       const rss = rssByGroup(new Set(limited.map((a) => a.entry.pgid)));
@@ -477,7 +476,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         });
       }
     }
-    for (const a of running) {
+    for (const a of alive) {
       if (!a.adopted) continue;
       if (procStartTime(a.entry.pid) !== a.entry.procStart) {
         a.mainExited = true;

@@ -22,7 +22,7 @@ export interface LogRecord {
   text: string;
 }
 
-/** Longest record text; longer workload lines are split. */
+/** Longest record text, in UTF-16 code units (bytes for ASCII); longer workload lines are split. */
 export const MAX_LINE_BYTES = 16 * 1024;
 
 const STREAM_CHAR: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' };

@@ -1,6 +1,7 @@
 /**
  * Composition for one machine: the state home, a driver from the registry, and the engine.
- * The only module (with the server to come) that reads the environment.
+ * The only module of the control plane (with the server to come) that reads the environment;
+ * the launcher, a separate process, reads its own `CEJOBS_LAUNCHER_*` / `CEJOBS_CGROUP_*`.
  */
 import os from 'node:os';
 import path from 'node:path';

@@ -97,6 +97,40 @@ function pidGone(pid: number): boolean {
   }
 }
 
+let specSeq = 0;
+
+/**
+ * An `InstanceSpec` for driver tests: a unique attempt id, 1 cpu, 1 GiB memory and storage,
+ * its log and work directories created under `dir`. `extra` overrides any field.
+ */
+export function makeTestSpec(dir: string, label: string, command: string[], extra: Partial<InstanceSpec> = {}): InstanceSpec {
+  const runId = `t${process.pid}x${++specSeq}`;
+  const attemptId = `${runId}.0.0.0`;
+  const s: InstanceSpec = {
+    attemptId,
+    instanceName: `${label}-0-0`,
+    projectId: 'driver-test',
+    runId,
+    runName: label,
+    containerName: label,
+    index: 0,
+    retry: 0,
+    attempt: 0,
+    mode: 'task',
+    command,
+    args: [],
+    env: {},
+    runAsUser: 0,
+    limits: { cpuMillis: 1000, memoryBytes: 1024 * 1024 * 1024, ephemeralStorageBytes: 1024 * 1024 * 1024 },
+    logPath: path.join(dir, 'logs', `${attemptId}.log`),
+    workDir: path.join(dir, 'work', attemptId),
+    ...extra,
+  };
+  fs.mkdirSync(path.dirname(s.logPath), { recursive: true });
+  fs.mkdirSync(s.workDir, { recursive: true });
+  return s;
+}
+
 export function runDriverConformance(
   name: string,
   makeDriver: (dir: string) => Promise<Driver>,
@@ -113,7 +147,6 @@ export function runDriverConformance(
     /** Every exit delivered to `driver`'s subscriber, in order. */
     const exits: AttemptExit[] = [];
     let unsubscribe: () => void = () => {};
-    let seq = 0;
 
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), `cejobs-conf-${name}-`));
@@ -133,32 +166,9 @@ export function runDriverConformance(
     };
 
     function spec(label: string, argv: string[], extra: Partial<InstanceSpec> = {}): InstanceSpec {
-      const runId = `conf${process.pid}x${++seq}`;
-      const attemptId = `${runId}.0.0.0`;
       const { command, args } = commandFor(argv);
-      const s: InstanceSpec = {
-        attemptId,
-        instanceName: `${label}-0-0`,
-        projectId: 'conformance',
-        runId,
-        runName: label,
-        containerName: label,
-        index: 0,
-        retry: 0,
-        attempt: 0,
-        mode: 'task',
-        command,
-        args,
-        env: { CE_JOB: label, JOB_INDEX: '0' },
-        runAsUser: 0,
-        limits: { cpuMillis: 1000, memoryBytes: 1024 * 1024 * 1024, ephemeralStorageBytes: 1024 * 1024 * 1024 },
-        logPath: path.join(dir, 'logs', `${attemptId}.log`),
-        workDir: path.join(dir, 'work', attemptId),
-        ...extra,
-      };
+      const s = makeTestSpec(dir, label, command, { args, env: { CE_JOB: label, JOB_INDEX: '0' }, ...extra });
       if (options.image) s.image = options.image;
-      fs.mkdirSync(path.dirname(s.logPath), { recursive: true });
-      fs.mkdirSync(s.workDir, { recursive: true });
       return s;
     }
 
@@ -339,7 +349,7 @@ export function runDriverConformance(
     test('recover exited', async () => {
       // On the host the workload ends on a file the test creates while no driver is connected;
       // elsewhere it ends by itself soon (the checks hold either way).
-      const go = path.join(dir, `go-${seq + 1}`);
+      const go = path.join(dir, `go-${process.pid}-${Date.now()}`);
       const s = options.hostProcesses
         ? spec('gone', sh('echo ready; while [ ! -e "$CEJOBS_GO" ]; do sleep 0.05; done; exit 5'))
         : spec('gone', sh('echo ready; sleep 2; exit 5'));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptExit, Driver, InstanceSpec } from '../../src/drivers/driver.js';
 import { createProcessDriver, shutdownLauncher } from '../../src/drivers/process/driver.js';
 import { DEFAULT_CGROUP_ROOT, detectLimits } from '../../src/launcher/cgroups.js';
-import { readLog, waitFor } from '../conformance/driver-conformance.js';
+import { makeTestSpec, readLog, waitFor } from '../conformance/driver-conformance.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-process-limits-'));
 const cgroupParent = `cejobs-test-${process.pid}`;
@@ -20,30 +20,11 @@ const cgroupsUsable = probe.mode !== 'rss-watch';
 if (!cgroupsUsable) console.log(`process.limits: cgroup cases skipped: ${probe.reason}`);
 
 const MB = 1024 * 1024;
-let seq = 0;
 
 function spec(dir: string, label: string, argv: string[], limits: Partial<InstanceSpec['limits']> = {}): InstanceSpec {
-  const runId = `lim${process.pid}x${++seq}`;
-  const attemptId = `${runId}.0.0.0`;
-  return {
-    attemptId,
-    instanceName: `${label}-0-0`,
-    projectId: 'limits',
-    runId,
-    runName: label,
-    containerName: label,
-    index: 0,
-    retry: 0,
-    attempt: 0,
-    mode: 'task',
-    command: argv,
-    args: [],
-    env: {},
-    runAsUser: 0,
+  return makeTestSpec(dir, label, argv, {
     limits: { cpuMillis: 1000, memoryBytes: 1024 * MB, ephemeralStorageBytes: 1024 * MB, ...limits },
-    logPath: path.join(dir, 'logs', `${attemptId}.log`),
-    workDir: path.join(dir, 'work', attemptId),
-  };
+  });
 }
 
 /** Allocates and touches 300 MB, then stays alive. */

@@ -130,6 +130,34 @@ describe('the engine on the process driver', () => {
     expect(tail[0]!.records).toHaveLength(1);
   });
 
+  it('follows a run\'s logs live, including a retry that starts while following, until the run ends', async () => {
+    engine.submitRun('default', {
+      name: 'follow-1',
+      run_commands: [process.execPath, sample],
+      scale_array_spec: '0-1',
+      scale_cpu_limit: '0.125',
+      scale_memory_limit: '0.25G',
+      run_env_variables: [
+        { type: 'literal', name: 'SLEEP', value: '0.3' },
+        { type: 'literal', name: 'FAIL_UNTIL_RETRY', value: '1' },
+        { type: 'literal', name: 'FAIL_UNTIL_RETRY_INDICES', value: '1' },
+      ],
+    });
+    const seen: string[] = [];
+    for await (const { instance, container, record } of engine.followLogs('default', 'follow-1', { pollMs: 20 })) {
+      expect(container).toBe('follow-1');
+      if (record.text.startsWith('Hello from') || record.text === 'Crashing...') seen.push(`${instance}: ${record.text}`);
+    }
+    // the loop ended by itself: the run is finished
+    expect(engine.getRun('default', 'follow-1').status).toBe('completed');
+    expect(seen.sort()).toEqual([
+      "follow-1-0-0: Hello from helloworld! I'm a task job! Index: 0 of 2",
+      'follow-1-1-0: Crashing...',
+      "follow-1-1-0: Hello from helloworld! I'm a task job! Index: 1 of 2",
+      "follow-1-1-1: Hello from helloworld! I'm a task job! Index: 1 of 2",
+    ]);
+  });
+
   it('restarts crashing daemon instances with backoff, counts restarts, and stops them all on delete', async () => {
     engine.submitRun('default', {
       name: 'daemon-1',
@@ -149,10 +177,13 @@ describe('the engine on the process driver', () => {
     );
     const run = engine.getRun('default', 'daemon-1');
     expect(run.status).toBe('running');
-    expect(run.status_details.running).toBe(2);
+    // a daemon caught between crash and restart is running (back-off) or pending (starting)
+    expect(run.status_details.running + run.status_details.pending).toBe(2);
+    expect(run.status_details.succeeded + run.status_details.failed).toBe(0);
     for (const i of ['0', '1']) {
-      expect(run.status_details.indices_details[i]!.status).toBe('running');
+      expect(['running', 'pending']).toContain(run.status_details.indices_details[i]!.status);
       expect(run.status_details.indices_details[i]!.retries).toBe(0);
+      expect(run.status_details.indices_details[i]!.restarts).toBeGreaterThanOrEqual(3);
     }
     const instances = engine.listInstances('default', 'daemon-1');
     expect(instances.map((i) => i.name)).toEqual(['daemon-1-0-0', 'daemon-1-1-0']);

@@ -26,16 +26,3 @@ export interface ProcessHandle extends AttemptHandle {
 export function makeHandle(data: ProcessHandleData): ProcessHandle {
   return { driver: 'process', version: PROCESS_HANDLE_VERSION, data: { ...data } };
 }
-
-/** Reads a handle back; null when it is not one of ours (wrong driver or version, bad shape). */
-export function parseHandle(handle: AttemptHandle | undefined): ProcessHandleData | null {
-  if (!handle || handle.driver !== 'process' || handle.version !== PROCESS_HANDLE_VERSION) return null;
-  const d = handle.data;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const pid = num(d.pid);
-  const pgid = num(d.pgid);
-  const startedAt = num(d.startedAt);
-  const launcherPid = num(d.launcherPid);
-  if (pid === null || pgid === null || startedAt === null || launcherPid === null) return null;
-  return { pid, pgid, startedAt, launcherPid };
-}
