@@ -15,7 +15,7 @@ import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js'
 import { formatBytes } from '../domain/quantities.js';
 import { coerceError, isCejobsError } from '../domain/errors.js';
 import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
-import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
+import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, syncSoon, type EngineContext } from './context.js';
 import { buildInstanceSpec } from './instance-spec.js';
 import { recordObservedExit } from './exits.js';
 
@@ -27,6 +27,23 @@ interface Admitted {
 
 const cpuText = (millis: number): string => String(millis / 1000);
 
+/** Pending instances, oldest run first, read a small page at a time (most passes stop early). */
+function* pendingInFifoOrder(ctx: EngineContext, max: number): Generator<InstanceRow> {
+  const PAGE = 64;
+  let cursor: [number, number, number] = [-1, -1, -1];
+  let count = 0;
+  while (count < max) {
+    const page = ctx.store.pendingInstancesAfter(cursor, Math.min(PAGE, max - count));
+    if (page.length === 0) return;
+    for (const inst of page) {
+      count++;
+      yield inst;
+    }
+    const last = page[page.length - 1]!;
+    cursor = [last.runSeq, last.index, last.retry];
+  }
+}
+
 export async function admit(ctx: EngineContext, track: (p: Promise<void>) => void): Promise<void> {
   const effects = new Effects();
   const admitted: Admitted[] = [];
@@ -34,12 +51,13 @@ export async function admit(ctx: EngineContext, track: (p: Promise<void>) => voi
   ctx.store.transaction(() => {
     const capacity = ctx.settings.capacity === undefined ? ctx.driver.capabilities.capacity : ctx.settings.capacity;
     const used = ctx.store.usedCapacity(ACTIVE_INSTANCE_STATES);
-    const candidates = ctx.store.instancesInStates(['pending'], ctx.settings.admissionBatch);
     const runs = new Map<number, RunRow | undefined>();
     const projects = new Map<string, ProjectRow | undefined>();
     const now = ctx.clock.now();
     let blocked = false;
-    for (const inst of candidates) {
+    let seen = 0;
+    for (const inst of pendingInFifoOrder(ctx, ctx.settings.admissionBatch)) {
+      seen++;
       let run = runs.get(inst.runSeq);
       if (!runs.has(inst.runSeq)) {
         run = ctx.store.getRunBySeq(inst.runSeq);
@@ -92,7 +110,7 @@ export async function admit(ctx: EngineContext, track: (p: Promise<void>) => voi
       }
       admitted.push({ project, run, instance: inst });
     }
-    more = !blocked && candidates.length === ctx.settings.admissionBatch;
+    more = !blocked && seen === ctx.settings.admissionBatch;
   });
   await effects.run(ctx);
   const touched = new Set<number>();
@@ -136,7 +154,7 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
       ctx.store.saveInstance(cur);
     });
     await effects.run(ctx);
-    ctx.queue.add(runKey(run.seq)); // status_details now count it as running
+    syncSoon(ctx, run.seq); // status_details now count it as running
     return;
   } catch (e) {
     // A config reference that does not resolve is the workload's problem; anything else is the

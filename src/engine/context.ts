@@ -35,6 +35,16 @@ export const ADMISSION_KEY = 'admission';
 export const RETENTION_KEY = 'retention';
 export const runKey = (seq: number): string => `run:${seq}`;
 
+/** Queues a run's sync for an event that may come in a burst (exits, start results). */
+export function syncSoon(ctx: EngineContext, seq: number): void {
+  ctx.queue.addThrottled(runKey(seq), ctx.settings.syncBatchMs);
+}
+
+/** Queues an admission pass for freed capacity (throttled like `syncSoon`). */
+export function admitSoon(ctx: EngineContext): void {
+  ctx.queue.addThrottled(ADMISSION_KEY, ctx.settings.syncBatchMs);
+}
+
 export function refOf(run: Pick<RunRow, 'id'>, i: InstanceRow): AttemptRef {
   const ref: AttemptRef = { attemptId: attemptIdOf(run.id, i.index, i.retry, i.attempt) };
   if (i.handle) ref.handle = i.handle;

@@ -316,11 +316,13 @@ export class Engine {
         arraySizeOverride: proto.scale_array_size_variable_override,
         indexCount: indices.length,
         status: 'pending',
-        statusDetails: computeStatusDetails(
-          spec.run_mode,
-          indices.map((index) => ({ index, state: 'pending', retry: 0, restarts: 0 })),
-          undefined,
-          undefined,
+        statusDetailsJson: JSON.stringify(
+          computeStatusDetails(
+            spec.run_mode,
+            indices.map((index) => ({ index, state: 'pending', retry: 0, restarts: 0 })),
+            undefined,
+            undefined,
+          ),
         ),
         deleting: false,
       };

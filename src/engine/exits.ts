@@ -5,7 +5,7 @@
  */
 import type { AttemptExit } from '../drivers/driver.js';
 import { ACTIVE_INSTANCE_STATES } from '../domain/instance-state.js';
-import { runKey, type EngineContext } from './context.js';
+import { admitSoon, syncSoon, type EngineContext } from './context.js';
 import { parseAttemptId } from './instance-spec.js';
 
 /**
@@ -15,22 +15,23 @@ import { parseAttemptId } from './instance-spec.js';
  */
 export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void {
   const id = parseAttemptId(exit.attemptId);
-  if (!id) return;
-  const seq = ctx.store.transaction(() => {
-    const run = ctx.store.getRunById(id.runId);
-    if (!run) return undefined;
-    const inst = ctx.store.getInstance(run.seq, id.index, id.retry);
-    if (!inst || inst.attempt !== id.attempt || inst.observedExit || !ACTIVE_INSTANCE_STATES.includes(inst.state)) {
-      return -run.seq;
-    }
-    inst.observedExit = exit;
-    ctx.store.saveInstance(inst);
-    return run.seq;
-  });
-  if (seq === undefined || seq < 0) {
+  const seq = id && ctx.store.runSeqById(id.runId);
+  const recorded =
+    id !== undefined &&
+    seq !== undefined &&
+    ctx.store.transaction(() => {
+      const inst = ctx.store.getInstance(seq, id.index, id.retry);
+      if (!inst || inst.attempt !== id.attempt || inst.observedExit || !ACTIVE_INSTANCE_STATES.includes(inst.state)) {
+        return false;
+      }
+      inst.observedExit = exit;
+      ctx.store.saveInstance(inst);
+      return true;
+    });
+  if (!recorded) {
+    // a duplicate, or an attempt the engine no longer waits for: let the driver forget it
     ctx.driver.release({ attemptId: exit.attemptId }).catch((e) => ctx.warn(`release ${exit.attemptId}`, e));
-    if (seq !== undefined) ctx.queue.add(runKey(-seq));
-    return;
   }
-  ctx.queue.add(runKey(seq));
+  if (seq !== undefined) syncSoon(ctx, seq);
+  if (recorded) admitSoon(ctx); // its capacity is free now
 }

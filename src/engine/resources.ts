@@ -2,7 +2,7 @@
  * Store rows → API resources (Code Engine field names). The one place that shapes what
  * clients see; `href` is added by the API layer, which knows its own address.
  */
-import type { Instance, Job, JobRun, Project, RunEvent } from '../domain/types.js';
+import type { Instance, Job, JobRun, JobRunStatusDetails, Project, RunEvent } from '../domain/types.js';
 import type { EventRow, InstanceRow, JobRow, ProjectRow, RunRow } from '../store/rows.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -42,7 +42,7 @@ export function toJobRun(r: RunRow, region: string): JobRun {
     created_at: iso(r.createdMs),
     ...r.spec,
     status: r.status,
-    status_details: r.statusDetails,
+    status_details: JSON.parse(r.statusDetailsJson) as JobRunStatusDetails,
   };
   if (r.jobName !== undefined) run.job_name = r.jobName;
   if (r.arraySizeOverride !== undefined) run.scale_array_size_variable_override = r.arraySizeOverride;

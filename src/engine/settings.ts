@@ -22,6 +22,12 @@ export interface EngineSettings {
   retentionIntervalMs: number;
   /** Cap of one instance's current log file; one rotated part is kept besides. @default 10 MiB */
   logMaxBytes: number;
+  /**
+   * A run (and admission) is synced at once on an event, but at most once per this many ms
+   * while events keep coming; bursts of exits then cost one pass. 0 syncs on every event.
+   * @default 10
+   */
+  syncBatchMs: number;
   /** Most instances admitted in one admission pass. @default 500 */
   admissionBatch: number;
   /** `CE_REGION` and the `region` of resources. @default 'local' */
@@ -43,6 +49,7 @@ export function compileSettings(input: EngineSettingsInput = {}): EngineSettings
     retentionKeepLast: input.retentionKeepLast,
     retentionIntervalMs: input.retentionIntervalMs ?? 60_000,
     logMaxBytes: input.logMaxBytes ?? 10 * 1024 * 1024,
+    syncBatchMs: input.syncBatchMs ?? 10,
     admissionBatch: input.admissionBatch ?? 500,
     region: input.region ?? 'local',
     domain: input.domain ?? 'cejobs.local',

@@ -285,9 +285,9 @@ function updateStatus(ctx: EngineContext, effects: Effects, run: RunRow, instanc
   run.status = transitionRun(run.status, status);
   if (isRunTerminal(run.status) && run.completionMs === undefined) run.completionMs = now;
   const details = computeStatusDetails(mode, views, run.startMs, run.completionMs);
-  const changed = before !== run.status || JSON.stringify(details) !== JSON.stringify(run.statusDetails);
-  if (!changed) return;
-  run.statusDetails = details;
+  const json = JSON.stringify(details);
+  if (before === run.status && json === run.statusDetailsJson) return;
+  run.statusDetailsJson = json;
   ctx.store.updateRunStatus(run.seq, run);
   if (before !== run.status && run.status === 'completed') {
     recordEvent(ctx, effects, run, { type: 'Normal', reason: 'Completed', message: 'JobRun completed successfully' });

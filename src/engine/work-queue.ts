@@ -27,6 +27,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly delayed = new Map<string, { at: number; timer: TimerHandle }>();
   private readonly errorCounts = new Map<string, number>();
+  /** When each key was last processed (for `addThrottled`), oldest first. */
+  private readonly lastDone = new Map<string, number>();
   private running = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -64,6 +66,18 @@ export class WorkQueue {
     this.delayed.set(key, { at, timer });
   }
 
+  /**
+   * Leading-edge throttle: processes `key` now, unless it was processed less than `ms` ago; then
+   * it is processed once `ms` have passed since. A burst of events costs one or two passes
+   * instead of one per event (the Kubernetes job controller batches pod events the same way).
+   */
+  addThrottled(key: string, ms: number): void {
+    const last = this.lastDone.get(key);
+    const elapsed = last === undefined ? Infinity : this.clock.now() - last;
+    if (ms <= 0 || elapsed >= ms) this.add(key);
+    else this.addAfter(key, ms - elapsed);
+  }
+
   /** True when nothing is queued or being processed (delayed keys do not count). */
   isIdle(): boolean {
     return !this.running && this.queue.length === 0;
@@ -83,6 +97,17 @@ export class WorkQueue {
     this.queue.length = 0;
     this.queued.clear();
     await this.idle();
+  }
+
+  private markDone(key: string): void {
+    const now = this.clock.now();
+    this.lastDone.delete(key);
+    this.lastDone.set(key, now);
+    // Forget keys idle for a minute: throttling only matters within bursts.
+    for (const [k, t] of this.lastDone) {
+      if (now - t < 60_000) break;
+      this.lastDone.delete(k);
+    }
   }
 
   private kick(): void {
@@ -114,6 +139,7 @@ export class WorkQueue {
           this.addAfter(key, Math.min(base * 2 ** (n - 1), max));
         } finally {
           this.processing.delete(key);
+          this.markDone(key);
         }
         if (this.dirty.delete(key)) this.add(key);
       }

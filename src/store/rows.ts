@@ -8,7 +8,6 @@ import type {
   EventType,
   InstanceState,
   JobRunStatus,
-  JobRunStatusDetails,
   ProjectStatus,
   RuntimeSpec,
 } from '../domain/types.js';
@@ -42,7 +41,8 @@ export interface RunRow {
   arraySizeOverride?: number;
   indexCount: number;
   status: JobRunStatus;
-  statusDetails: JobRunStatusDetails;
+  /** `status_details` as stored JSON: parsed only when a client reads the run. */
+  statusDetailsJson: string;
   startMs?: number;
   completionMs?: number;
   deleting: boolean;

@@ -51,7 +51,7 @@ function toRun(r: Raw): RunRow {
     arraySizeOverride: opt(r.array_size_override),
     indexCount: r.index_count as number,
     status: r.status as RunRow['status'],
-    statusDetails: JSON.parse(r.status_details as string),
+    statusDetailsJson: r.status_details as string,
     startMs: opt(r.start_ms),
     completionMs: opt(r.completion_ms),
     deleting: r.deleting === 1,
@@ -210,7 +210,7 @@ export class Store {
         r.arraySizeOverride ?? null,
         r.indexCount,
         r.status,
-        JSON.stringify(r.statusDetails),
+        r.statusDetailsJson,
         r.startMs ?? null,
         r.completionMs ?? null,
         r.deleting ? 1 : 0,
@@ -228,6 +228,12 @@ export class Store {
   getRunBySeq(seq: number): RunRow | undefined {
     const r = this.q('SELECT * FROM job_runs WHERE seq = ?').get(seq) as Raw | undefined;
     return r && toRun(r);
+  }
+
+  /** The sequence number of a run, by id (cheap: no document is parsed). */
+  runSeqById(id: string): number | undefined {
+    const r = this.q('SELECT seq FROM job_runs WHERE id = ?').get(id) as { seq: number } | undefined;
+    return r?.seq;
   }
 
   getRunById(id: string): RunRow | undefined {
@@ -275,9 +281,9 @@ export class Store {
     }));
   }
 
-  updateRunStatus(seq: number, fields: Pick<RunRow, 'status' | 'statusDetails' | 'startMs' | 'completionMs'>): void {
+  updateRunStatus(seq: number, fields: Pick<RunRow, 'status' | 'statusDetailsJson' | 'startMs' | 'completionMs'>): void {
     this.q('UPDATE job_runs SET status = ?, status_details = ?, start_ms = ?, completion_ms = ? WHERE seq = ?')
-      .run(fields.status, JSON.stringify(fields.statusDetails), fields.startMs ?? null, fields.completionMs ?? null, seq);
+      .run(fields.status, fields.statusDetailsJson, fields.startMs ?? null, fields.completionMs ?? null, seq);
   }
 
   markRunDeleting(seq: number): void {
@@ -394,11 +400,28 @@ export class Store {
     ).map(toInstance);
   }
 
-  /** Sum of cpu and memory of instances holding capacity. */
+  /**
+   * Pending instances in FIFO order (run, index, retry) after a cursor (exclusive), a page at a
+   * time, for admission.
+   */
+  pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): InstanceRow[] {
+    return (
+      this.q(
+        `SELECT * FROM instances WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
+         ORDER BY run_seq, idx, retry LIMIT ?`,
+      ).all(...cursor, limit) as Raw[]
+    ).map(toInstance);
+  }
+
+  /**
+   * Sum of cpu and memory of instances holding capacity: in one of `states` and not known to
+   * have ended (an exit observed but not yet decided frees its capacity at once).
+   */
   usedCapacity(states: readonly InstanceState[]): { cpuMillis: number; memoryBytes: number } {
     const marks = states.map(() => '?').join(', ');
     const r = this.q(
-        `SELECT COALESCE(SUM(cpu_millis), 0) AS cpu, COALESCE(SUM(memory_bytes), 0) AS mem FROM instances WHERE state IN (${marks})`,
+        `SELECT COALESCE(SUM(cpu_millis), 0) AS cpu, COALESCE(SUM(memory_bytes), 0) AS mem FROM instances
+         WHERE state IN (${marks}) AND observed_exit IS NULL`,
       )
       .get(...states) as { cpu: number; mem: number };
     return { cpuMillis: r.cpu, memoryBytes: r.mem };

@@ -39,6 +39,19 @@ describe('admission', () => {
     expect(h.runtime.starts.map((s) => s.runName)).toEqual(['small1', 'big', 'small2']);
   });
 
+  it('with sync batching on, a burst of exits is decided and capacity reused correctly', async () => {
+    h = await makeHarness({
+      driver: { capacity: { cpuMillis: 4000, memoryBytes: 32e9 }, script: () => ({ runForMs: 100, exitCode: 0 }) },
+      engine: { settings: { syncBatchMs: 50 } },
+    });
+    h.engine.submitRun('default', { name: 'burst', run_commands: ['x'], scale_array_spec: '0-11' }); // cpu 1 each: 4 at a time
+    for (let i = 0; i < 20; i++) await h.tick(50);
+    const r = h.engine.getRun('default', 'burst');
+    expect(r.status).toBe('completed');
+    expect(r.status_details.succeeded).toBe(12);
+    expect(h.runtime.starts).toHaveLength(12);
+  });
+
   it('fails an instance that can never fit at once with Unschedulable', async () => {
     h = await makeHarness({ driver: { capacity: { cpuMillis: 2000, memoryBytes: 8e9 } } });
     const e = h.engine;

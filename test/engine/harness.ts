@@ -36,6 +36,8 @@ export async function makeHarness(
       random: () => 0.5,
       warn: () => {},
       ...options.engine,
+      // exact fake times: sync on every event (batching is tested on its own)
+      settings: { syncBatchMs: 0, ...options.engine?.settings },
     });
     return { driver, engine };
   };

@@ -64,7 +64,7 @@ const run = (name: string, over: Partial<Omit<RunRow, 'seq'>> = {}): Omit<RunRow
   spec: withDefaults({ run_commands: ['/bin/true'] }),
   indexCount: 1,
   status: 'pending',
-  statusDetails: details(),
+  statusDetailsJson: JSON.stringify(details()),
   deleting: false,
   ...over,
 });
@@ -281,12 +281,12 @@ describe('Store: job runs', () => {
       arraySizeOverride: 3,
       indexCount: 10,
       status: 'running',
-      statusDetails: details({
+      statusDetailsJson: JSON.stringify(details({
         running: 1,
         running_indices: '0',
         start_time: new Date(T0).toISOString(),
         indices_details: { '0': { status: 'running', retries: 0, restarts: 2 } },
-      }),
+      })),
       startMs: T0 + 1,
       completionMs: T0 + 2,
       deleting: true,
@@ -329,9 +329,9 @@ describe('Store: job runs', () => {
   it('updates the status, details and times of a run, clearing times set to undefined', () => {
     const seq = store.insertRun(run('r', { startMs: 5 }));
     const d = details({ succeeded: 1, succeeded_indices: '0' });
-    store.updateRunStatus(seq, { status: 'completed', statusDetails: d, startMs: T0, completionMs: T0 + 10 });
-    expect(store.getRunBySeq(seq)).toMatchObject({ status: 'completed', statusDetails: d, startMs: T0, completionMs: T0 + 10 });
-    store.updateRunStatus(seq, { status: 'completed', statusDetails: d, startMs: undefined, completionMs: undefined });
+    store.updateRunStatus(seq, { status: 'completed', statusDetailsJson: JSON.stringify(d), startMs: T0, completionMs: T0 + 10 });
+    expect(store.getRunBySeq(seq)).toMatchObject({ status: 'completed', statusDetailsJson: JSON.stringify(d), startMs: T0, completionMs: T0 + 10 });
+    store.updateRunStatus(seq, { status: 'completed', statusDetailsJson: JSON.stringify(d), startMs: undefined, completionMs: undefined });
     expect(store.getRunBySeq(seq)!.startMs).toBeUndefined();
   });
 
