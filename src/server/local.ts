@@ -3,16 +3,12 @@
  * The only module of the control plane (with the server to come) that reads the environment;
  * the launcher, a separate process, reads its own `CEJOBS_LAUNCHER_*` / `CEJOBS_CGROUP_*`.
  */
-import os from 'node:os';
-import path from 'node:path';
+import { defaultHome } from '../shared/state-home.js';
 import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { StateLayout } from '../engine/layout.js';
 
-/** `CEJOBS_HOME`, or `~/.cejobs`. */
-export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CEJOBS_HOME && env.CEJOBS_HOME.trim() !== '' ? path.resolve(env.CEJOBS_HOME) : path.join(os.homedir(), '.cejobs');
-}
+export { defaultHome };
 
 export interface LocalEngineOptions extends Partial<Omit<EngineOptions, 'driver'>> {
   /** @default 'process' */
