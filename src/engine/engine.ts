@@ -154,6 +154,11 @@ export class Engine {
     this.store.close();
   }
 
+  /** Sets `CE_API_BASE_URL` of instances started from now on (known once the server listens). */
+  setApiBaseUrl(url: string): void {
+    this.settings.apiBaseUrl = url;
+  }
+
   /** Subscribes to changes (runs, instances, events); returns the unsubscribe function. */
   on<K extends EngineChange>(type: K, listener: (payload: EngineChangeMap[K]) => void): () => void {
     return this.changes.on(type, listener);
