@@ -39,7 +39,7 @@ export function lockHome(home: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new HomeLockedError(home, pid);
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new HomeLockedError(home, pid);
       fs.rmSync(file, { force: true }); // stale: its server is gone
     }
   }

@@ -1,0 +1,287 @@
+/**
+ * JSON Schemas (OpenAPI 3.1 components) of the API's bodies, with Code Engine's field names
+ * (docs/api.md, reference §5.3–5.4). They document; validation is the engine's.
+ */
+import { ENV_VAR_TYPES, EVENT_REASONS, JOB_RUN_STATUSES, RUN_MODES, SERVICE_ACCOUNTS, VOLUME_MOUNT_TYPES } from '../domain/types.js';
+
+type Schema = Record<string, unknown>;
+
+const str = (description?: string, extra: Schema = {}): Schema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
+const int = (description?: string, extra: Schema = {}): Schema => ({ type: 'integer', ...(description ? { description } : {}), ...extra });
+const bool = (description?: string): Schema => ({ type: 'boolean', ...(description ? { description } : {}) });
+const ref = (name: SchemaName): Schema => ({ $ref: `#/components/schemas/${name}` });
+const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: 'array', items, ...extra });
+const dateTime = (description?: string): Schema => str(description, { format: 'date-time' });
+const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
+  type: 'object',
+  properties,
+  ...(required.length ? { required } : {}),
+  ...extra,
+});
+
+const runtime: Record<string, Schema> = {
+  image_reference: str('OCI image (recorded, not pulled, by the process driver).', { maxLength: 256 }),
+  image_secret: str('Registry secret with pull credentials.'),
+  run_mode: str('task (finish, with retries and a deadline) or daemon (restarted on failure).', { enum: [...RUN_MODES], default: 'task' }),
+  run_commands: arr(str(), { description: 'Replaces the image ENTRYPOINT (the program on the process driver).', maxItems: 100 }),
+  run_arguments: arr(str(), { description: 'Replaces the image CMD (appended to run_commands).', maxItems: 100 }),
+  run_env_variables: arr(ref('EnvVar'), { maxItems: 100 }),
+  run_volume_mounts: arr(ref('VolumeMount'), { maxItems: 100 }),
+  run_as_user: int('User id.', { default: 0, minimum: 0 }),
+  run_service_account: str(undefined, { enum: [...SERVICE_ACCOUNTS], default: 'default' }),
+  run_compute_resource_token_enabled: { type: 'boolean', default: false },
+  scale_array_spec: str('Array indices, e.g. "0-4,7" (at most 1000 indices, each ≤ 9999999).', { default: '0' }),
+  scale_cpu_limit: str('vCPU, one of Code Engine\'s cpu/memory pairs.', { default: '1' }),
+  scale_memory_limit: str('Memory, e.g. "4G".', { default: '4G' }),
+  scale_ephemeral_storage_limit: str('Scratch space, e.g. "400M".', { default: '400M' }),
+  scale_max_execution_time: int('Seconds (task mode only).', { minimum: 1, maximum: 86400, default: 7200 }),
+  scale_retry_limit: int('Retries of a failed index (task mode only).', { minimum: 0, maximum: 5, default: 3 }),
+};
+const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
+const link = obj({ href: str(undefined, { format: 'uri' }) }, ['href']);
+const next = obj({ href: str(undefined, { format: 'uri' }), start: str() }, ['href', 'start']);
+const list = (key: string, item: SchemaName): Schema =>
+  obj({ [key]: arr(ref(item)), limit: int(), first: ref('PageLink'), next: ref('PageNext') }, [key, 'limit', 'first']);
+const resourceBase = (resourceType: string): Record<string, Schema> => ({
+  id: str(undefined, { format: 'uuid' }),
+  name: str(),
+  project_id: str(undefined, { format: 'uuid' }),
+  region: str(),
+  resource_type: str(undefined, { const: resourceType }),
+  created_at: dateTime(),
+  href: str('Absolute URL of the resource.', { format: 'uri' }),
+});
+
+const indexDetails = obj(
+  {
+    status: str(undefined, { enum: ['pending', 'running', 'succeeded', 'failed', 'unknown'] }),
+    retries: int(),
+    restarts: int('Daemon restarts (extension).'),
+    last_failure_reason: str(),
+    started_at: dateTime(),
+    finished_at: dateTime(),
+  },
+  ['status', 'retries'],
+);
+
+export const SCHEMAS: Record<SchemaName, Schema> = {
+  Error: obj(
+    {
+      errors: arr(
+        obj(
+          {
+            code: str('Stable error code (docs/errors.md, docs/api.md).'),
+            message: str(),
+            target: obj({ type: str(undefined, { const: 'field' }), name: str('The field or parameter at fault.') }, ['type', 'name']),
+          },
+          ['code', 'message'],
+        ),
+      ),
+      status_code: int(),
+      trace: str('Correlates with the server log.'),
+    },
+    ['errors', 'status_code'],
+  ),
+  PageLink: link,
+  PageNext: next,
+  EnvVar: obj(
+    { type: str(undefined, { enum: [...ENV_VAR_TYPES], default: 'literal' }), name: str(), value: str(), reference: str(), key: str(), prefix: str() },
+    [],
+  ),
+  VolumeMount: obj(
+    {
+      type: str(undefined, { enum: [...VOLUME_MOUNT_TYPES], default: 'secret' }),
+      reference: str(),
+      mount_path: str(undefined, { maxLength: 256 }),
+      sub_path: str(),
+      read_only: bool(),
+    },
+    ['reference', 'mount_path'],
+  ),
+  Project: obj(
+    {
+      ...resourceBase('project_v2'),
+      subdomain: str(),
+      status: str(undefined, { enum: ['active', 'deleting'] }),
+    },
+    ['id', 'name', 'region', 'status', 'resource_type', 'created_at', 'href'],
+  ),
+  ProjectPrototype: obj(
+    { name: str(undefined, { maxLength: 128 }), tags: arr(str(), { description: 'Accepted and ignored.' }), resource_group_id: str('Accepted and ignored.') },
+    ['name'],
+    { additionalProperties: false },
+  ),
+  ProjectList: list('projects', 'Project'),
+  Job: obj(
+    {
+      ...resourceBase('job_v2'),
+      entity_tag: str('Changes on every update; send it as If-Match.'),
+      ...runtime,
+      last_job_run: obj({ name: str(), created_at: dateTime() }, ['name', 'created_at'], { description: 'Extension: the newest run of the job.' }),
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'entity_tag', 'href', 'run_mode', 'scale_array_spec'],
+  ),
+  JobPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...runtime }, ['name'], {
+    additionalProperties: false,
+    description: 'At most 10 KiB of JSON.',
+  }),
+  JobPatch: obj(Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, nullable(v)])), [], {
+    additionalProperties: false,
+    description: 'A JSON merge patch: null resets a field to its default; lists are replaced whole.',
+  }),
+  JobList: list('jobs', 'Job'),
+  IndexDetails: indexDetails,
+  JobRunStatusDetails: obj(
+    {
+      start_time: dateTime(),
+      completion_time: dateTime(),
+      requested: int(),
+      pending: int(),
+      running: int(),
+      succeeded: int(),
+      failed: int(),
+      unknown: int(),
+      pending_indices: str(),
+      running_indices: str(),
+      succeeded_indices: str(),
+      failed_indices: str(),
+      indices_details: { type: 'object', additionalProperties: ref('IndexDetails') },
+    },
+    ['requested', 'pending', 'running', 'succeeded', 'failed', 'unknown', 'indices_details'],
+  ),
+  JobRun: obj(
+    {
+      ...resourceBase('job_run_v2'),
+      job_name: str('The job it was submitted from (absent for a standalone run).'),
+      scale_array_size_variable_override: int(undefined, { minimum: 1 }),
+      ...runtime,
+      status: str(undefined, { enum: [...JOB_RUN_STATUSES] }),
+      status_details: ref('JobRunStatusDetails'),
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'href', 'status', 'status_details'],
+  ),
+  JobRunPrototype: obj(
+    {
+      name: str('1-53 of [a-z0-9-]; generated when absent.', { maxLength: 53 }),
+      job_name: str('The job to inherit; its image may not be overridden.'),
+      scale_array_size_variable_override: int(undefined, { minimum: 1 }),
+      ...runtime,
+    },
+    [],
+    { additionalProperties: false, description: 'With job_name: overrides of the job. Without: a standalone run.' },
+  ),
+  JobRunList: list('job_runs', 'JobRun'),
+  Instance: obj(
+    {
+      name: str('<job run>-<index>-<retry>'),
+      project_id: str(),
+      job_run_name: str(),
+      index: int(),
+      retry: int(),
+      state: str(undefined, { enum: ['pending', 'starting', 'running', 'backoff', 'stopping', 'succeeded', 'failed', 'stopped'] }),
+      restarts: int(),
+      attempts: int(),
+      exit_code: int(),
+      last_failure_reason: str(),
+      message: str(),
+      created_at: dateTime(),
+      started_at: dateTime(),
+      finished_at: dateTime(),
+      driver: str(),
+    },
+    ['name', 'project_id', 'job_run_name', 'index', 'retry', 'state', 'restarts', 'attempts', 'created_at'],
+  ),
+  InstanceList: obj({ instances: arr(ref('Instance')) }, ['instances']),
+  Event: obj(
+    {
+      id: int(),
+      project_id: str(),
+      job_run_name: str(),
+      instance_name: str(),
+      type: str(undefined, { enum: ['Normal', 'Warning'] }),
+      reason: str(undefined, { enum: [...EVENT_REASONS] }),
+      message: str(),
+      count: int(),
+      first_timestamp: dateTime(),
+      last_timestamp: dateTime(),
+    },
+    ['id', 'project_id', 'job_run_name', 'type', 'reason', 'message', 'count', 'first_timestamp', 'last_timestamp'],
+  ),
+  EventList: obj({ events: arr(ref('Event')) }, ['events']),
+  LogRecord: obj({ time: dateTime(), stream: str(undefined, { enum: ['stdout', 'stderr', 'system'] }), text: str() }, ['time', 'stream', 'text']),
+  Logs: obj(
+    { logs: arr(obj({ instance: str(), container: str(), records: arr(ref('LogRecord')) }, ['instance', 'container', 'records'])) },
+    ['logs'],
+  ),
+  LogLine: obj(
+    { instance: str(), container: str(), time: dateTime(), stream: str(undefined, { enum: ['stdout', 'stderr', 'system'] }), text: str() },
+    ['instance', 'container', 'time', 'stream', 'text'],
+    { description: 'One line of the application/x-ndjson stream of followed logs.' },
+  ),
+  RestartRequest: obj({ instance: str('Only this instance.') }, [], { additionalProperties: false }),
+  RestartResult: obj({ restarted: arr(str()) }, ['restarted']),
+  ChangeEvent: {
+    description:
+      'One server-sent event. `event: run` → {project_id, job_run_name, status, deleted?}; `event: instance` → ' +
+      '{project_id, job_run_name, instance_name, state}; `event: event` → {project_id, job_run_name, instance_name?, type, reason, message}. ' +
+      'A `: keep-alive` comment every 15 s.',
+    type: 'object',
+    properties: {
+      project_id: str(),
+      job_run_name: str(),
+      status: str(undefined, { enum: [...JOB_RUN_STATUSES] }),
+      deleted: bool(),
+      instance_name: str(),
+      state: str(),
+      type: str(),
+      reason: str(),
+      message: str(),
+    },
+    required: ['project_id', 'job_run_name'],
+  },
+  ServerInfo: obj(
+    {
+      version: str(),
+      driver: str(),
+      capabilities: { type: 'object', description: 'What the driver enforces and its capacity.' },
+      pid: int(),
+      state_home: str(),
+      started_at: dateTime(),
+      url: str(undefined, { format: 'uri' }),
+    },
+    ['version', 'driver', 'capabilities', 'pid', 'state_home', 'started_at', 'url'],
+  ),
+  OpenApiDocument: { type: 'object', description: 'This document.' },
+};
+
+/** Names of the component schemas. */
+export type SchemaName =
+  | 'Error'
+  | 'PageLink'
+  | 'PageNext'
+  | 'EnvVar'
+  | 'VolumeMount'
+  | 'Project'
+  | 'ProjectPrototype'
+  | 'ProjectList'
+  | 'Job'
+  | 'JobPrototype'
+  | 'JobPatch'
+  | 'JobList'
+  | 'IndexDetails'
+  | 'JobRunStatusDetails'
+  | 'JobRun'
+  | 'JobRunPrototype'
+  | 'JobRunList'
+  | 'Instance'
+  | 'InstanceList'
+  | 'Event'
+  | 'EventList'
+  | 'LogRecord'
+  | 'Logs'
+  | 'LogLine'
+  | 'RestartRequest'
+  | 'RestartResult'
+  | 'ChangeEvent'
+  | 'ServerInfo'
+  | 'OpenApiDocument';
