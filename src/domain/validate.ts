@@ -25,7 +25,6 @@ export const MAX_ARRAY_SIZE_OVERRIDE = 10_000_000;
 const JOB_FIELDS: readonly string[] = ['name', ...RUNTIME_FIELDS];
 const JOB_PATCH_FIELDS: readonly string[] = [...RUNTIME_FIELDS];
 const RUN_FIELDS: readonly string[] = ['name', 'job_name', 'scale_array_size_variable_override', ...RUNTIME_FIELDS];
-const RESOURCE_FIELDS = ['scale_cpu_limit', 'scale_memory_limit', 'scale_ephemeral_storage_limit'] as const;
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)';

@@ -10,21 +10,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Driver } from '../drivers/driver.js';
-import { parseArraySpec } from '../domain/array-spec.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
 import { isActive } from '../domain/instance-state.js';
-import { checkProjectName, generateRunName, instanceName } from '../domain/names.js';
-import { parseCpu, parseMemory } from '../domain/quantities.js';
-import { isRunTerminal } from '../domain/run-state.js';
-import { computeStatusDetails } from '../domain/status-details.js';
-import type { Instance, Job, JobRun, Project, RunEvent, RuntimeSpec } from '../domain/types.js';
-import { validateJobPatch, validateJobPrototype, validateJobRunPrototype } from '../domain/validate.js';
+import { checkProjectName } from '../domain/names.js';
+import type { Instance, Job, JobRun, Project, RunEvent } from '../domain/types.js';
+import { validateJobPatch, validateJobPrototype } from '../domain/validate.js';
 import type { InstanceRow, JobRow, Page, ProjectRow, RunRow } from '../store/rows.js';
 import { Store, type ListOptions } from '../store/store.js';
 import { admit } from './admission.js';
 import { EngineEmitter, type EngineChange, type EngineChangeMap } from './changes.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { ADMISSION_KEY, Effects, RETENTION_KEY, recordEvent, refOf, runKey, type EngineContext } from './context.js';
+import { ADMISSION_KEY, RETENTION_KEY, runKey, type EngineContext } from './context.js';
 import { recordObservedExit } from './exits.js';
 import { noConfigResolver, type ConfigResolver } from './instance-spec.js';
 import { StateLayout } from './layout.js';
@@ -32,6 +28,7 @@ import { recoverInstances } from './recovery.js';
 import { applyRetention } from './retention.js';
 import { compileSettings, type EngineSettings, type EngineSettingsInput } from './settings.js';
 import { RunLogs, type InstanceLog, type LogQuery, type TaggedRecord } from './run-logs.js';
+import { checkRunnable, createRun, restartInstances, waitForTerminal } from './runs.js';
 import { syncRun } from './sync-run.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -209,7 +206,7 @@ export class Engine {
     const p = this.projectRow(project);
     const proto = validateJobPrototype(input);
     const { name, ...spec } = proto;
-    this.checkRunnable(spec);
+    checkRunnable(this.driver, spec);
     if (this.store.getJob(p.id, name)) throw CejobsError.alreadyExists('Job', name);
     const row: JobRow = {
       id: crypto.randomUUID(),
@@ -253,7 +250,7 @@ export class Engine {
         );
       }
       const spec = validateJobPatch(patch, job.spec, name);
-      this.checkRunnable(spec);
+      checkRunnable(this.driver, spec);
       const entityTag = this.newEntityTag();
       this.store.updateJob(p.id, name, spec, entityTag);
       return this.resources.job({ ...job, spec, entityTag });
@@ -279,89 +276,8 @@ export class Engine {
    * applies overrides; without, it is a standalone run. Returns the run as created (pending).
    */
   submitRun(project: string, input: unknown): JobRun {
-    const p = this.projectRow(project);
-    const jobName =
-      typeof input === 'object' && input !== null && typeof (input as { job_name?: unknown }).job_name === 'string'
-        ? (input as { job_name: string }).job_name
-        : undefined;
-    const job = jobName === undefined ? undefined : this.store.getJob(p.id, jobName);
-    if (jobName !== undefined && !job) {
-      throw new CejobsError('not_found', `job_name: job '${jobName}' was not found in project '${p.name}'.`, [
-        { code: 'not_found', field: 'job_name', message: `job_name: job '${jobName}' was not found in project '${p.name}'.` },
-      ]);
-    }
-    const proto = validateJobRunPrototype(input, job && { name: job.name, ...job.spec });
-    const spec = proto.spec;
-    this.checkRunnable(spec);
-    const indices = parseArraySpec(spec.scale_array_spec);
-    const cpuMillis = parseCpu(spec.scale_cpu_limit);
-    const memoryBytes = parseMemory(spec.scale_memory_limit);
-    const now = this.ctx.clock.now();
-    const effects = new Effects();
-    const row = this.store.transaction(() => {
-      let name = proto.name;
-      if (name === undefined) {
-        do name = generateRunName(job?.name, this.ctx.random);
-        while (this.store.getRun(p.id, name));
-      } else {
-        const existing = this.store.getRun(p.id, name);
-        if (existing) {
-          throw existing.deleting
-            ? new CejobsError('already_exists', `Job run '${name}' is still being deleted; wait for it or choose another name.`)
-            : CejobsError.alreadyExists('Job run', name);
-        }
-      }
-      const run: Omit<RunRow, 'seq'> = {
-        id: crypto.randomUUID(),
-        projectId: p.id,
-        name,
-        jobName: job?.name,
-        createdMs: now,
-        spec,
-        arraySizeOverride: proto.scale_array_size_variable_override,
-        indexCount: indices.length,
-        status: 'pending',
-        statusDetailsJson: JSON.stringify(
-          computeStatusDetails(
-            spec.run_mode,
-            indices.map((index) => ({ index, state: 'pending', retry: 0, restarts: 0 })),
-            undefined,
-            undefined,
-          ),
-        ),
-        deleting: false,
-      };
-      const seq = this.store.insertRun(run);
-      for (const index of indices) {
-        const inst: InstanceRow = {
-          runSeq: seq,
-          index,
-          retry: 0,
-          name: instanceName(name, index, 0),
-          state: 'pending',
-          attempt: -1,
-          restarts: 0,
-          failures: 0,
-          cpuMillis,
-          memoryBytes,
-          createdMs: now,
-        };
-        this.store.insertInstance(inst);
-      }
-      const created: RunRow = { ...run, seq };
-      recordEvent(this.ctx, effects, created, {
-        type: 'Normal',
-        reason: 'Created',
-        message: `Job run ${name} submitted with ${indices.length} ${indices.length === 1 ? 'index' : 'indices'} (${spec.run_mode} mode)`,
-      });
-      effects.notify(() => this.changes.emit('run', { projectId: p.id, runName: name, status: 'pending' }));
-      return created;
-    });
-    fs.mkdirSync(this.layout.runLogDir(row.id), { recursive: true });
-    void effects.run(this.ctx);
-    this.ctx.queue.add(runKey(row.seq));
-    this.ctx.queue.add(ADMISSION_KEY);
-    return this.resources.run(row);
+    const run = createRun(this.ctx, this.projectRow(project), input);
+    return this.resources.run(run);
   }
 
   getRun(project: string, name: string): JobRun {
@@ -385,32 +301,7 @@ export class Engine {
    * again at once, counted as a restart, not as a failure.
    */
   restartRun(project: string, name: string, instance?: string): string[] {
-    const run = this.runRow(this.projectRow(project).id, name);
-    const effects = new Effects();
-    const restarted: string[] = [];
-    this.store.transaction(() => {
-      const all = this.store.instancesOfRun(run.seq);
-      if (instance !== undefined && !all.some((i) => i.name === instance)) {
-        throw CejobsError.notFound('Instance', instance);
-      }
-      for (const inst of all) {
-        if (instance !== undefined && inst.name !== instance) continue;
-        if (inst.state !== 'running' && inst.state !== 'starting') continue;
-        inst.stopReason = 'restart';
-        inst.state = 'stopping';
-        this.store.saveInstance(inst);
-        effects.stop(refOf(run, inst));
-        restarted.push(inst.name);
-        recordEvent(this.ctx, effects, run, {
-          instanceName: inst.name,
-          type: 'Normal',
-          reason: 'Killing',
-          message: `Stopping instance ${inst.name} to restart it`,
-        });
-      }
-    });
-    void effects.run(this.ctx);
-    return restarted;
+    return restartInstances(this.ctx, this.runRow(this.projectRow(project).id, name), instance);
   }
 
   /** Every instance of a run (all retries), by index then retry. */
@@ -430,36 +321,8 @@ export class Engine {
    * or when `signal` aborts. Daemon runs end only when every index exited 0.
    */
   async waitForRun(project: string, name: string, options: { signal?: AbortSignal } = {}): Promise<JobRun> {
-    const p = this.projectRow(project);
-    return new Promise<JobRun>((resolve, reject) => {
-      const check = (): boolean => {
-        const row = this.store.getRun(p.id, name);
-        if (!row || row.deleting) {
-          finish();
-          reject(CejobsError.notFound('Job run', name));
-          return true;
-        }
-        if (isRunTerminal(row.status)) {
-          finish();
-          resolve(this.resources.run(row));
-          return true;
-        }
-        return false;
-      };
-      const off = this.changes.on('run', (c) => {
-        if (c.projectId === p.id && c.runName === name) check();
-      });
-      const onAbort = (): void => {
-        finish();
-        reject(options.signal?.reason ?? new Error('aborted'));
-      };
-      const finish = (): void => {
-        off();
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      options.signal?.addEventListener('abort', onAbort);
-      check();
-    });
+    const row = await waitForTerminal(this.ctx, this.projectRow(project).id, name, options.signal);
+    return this.resources.run(row);
   }
 
   /** The logs of a run's instances (or one instance), whole or the last `tail` records each. */
@@ -508,21 +371,6 @@ export class Engine {
     const r = this.store.getRun(projectId, name);
     if (!r || r.deleting) throw CejobsError.notFound('Job run', name);
     return r;
-  }
-
-  /** Refuses specs the driver cannot run (no command where nothing supplies one, no image where images run). */
-  private checkRunnable(spec: RuntimeSpec): void {
-    const caps = this.driver.capabilities;
-    if (caps.requiresCommand && spec.run_commands.length === 0 && spec.run_arguments.length === 0) {
-      const message =
-        `run_commands: the ${this.driver.name} driver runs programs on this host and pulls no image, ` +
-        `so a command is required (e.g. --cmd /bin/sh --arg -c --arg 'echo hi')`;
-      throw new CejobsError('command_required', message, [{ code: 'command_required', field: 'run_commands', message }]);
-    }
-    if (caps.runsImages && !spec.image_reference) {
-      const message = `image_reference: the ${this.driver.name} driver runs images, so an image is required`;
-      throw new CejobsError('missing_field', message, [{ code: 'missing_field', field: 'image_reference', message }]);
-    }
   }
 
   private newEntityTag(): string {
