@@ -1,0 +1,127 @@
+/**
+ * `ce job create|update|get|list|delete` (reference §1.1–§1.3) in the selected project.
+ */
+import type { Command } from 'commander';
+import { ApiError } from '../../client/errors.js';
+import type { ApiJob } from '../../client/types.js';
+import { listDocument, printFormatted, type CliContext, type CommonOptions } from '../context.js';
+import { UsageError } from '../errors.js';
+import { commonFlags, flag } from '../options.js';
+import { confirm } from '../prompt.js';
+import { addRuntimeFlags, changedFields, newResourceFields } from '../runtime-flags.js';
+import { jobsTable, renderJob, sortResources } from '../views.js';
+import { action, deleteFlags, examples, isNotFound, projectOrUndefined, sortFlag, sortOf } from './util.js';
+
+interface NameOptions extends CommonOptions {
+  name: string;
+}
+
+export function registerJobCommands(program: Command, ctx: CliContext): void {
+  const group = program.command('job').description('Manage jobs (templates of job runs)');
+
+  const create = group.command('create').description('Create a job');
+  flag(create, '-n, --name <name>', 'Name of the job: lowercase letters, digits and -, at most 63 characters', { required: true });
+  const readCreate = addRuntimeFlags(create, 'create');
+  flag(create, '-f, --force', 'Accepted for compatibility (references are checked when an instance starts)');
+  commonFlags(create);
+  examples(create, [
+    'ce job create --name myjob --image icr.io/codeengine/helloworld',
+    'ce job create --name myjob-daemon --image icr.io/codeengine/helloworld --mode daemon',
+    "ce job create --name hello --cmd /bin/sh --arg -c --arg 'echo Hello $JOB_INDEX' --array-size 5",
+    'ce job create --name withenv --image IMAGE --env TARGET=World --env-from-configmap mycm --env-from-secret DB_=dbsecret',
+  ]);
+  action<NameOptions>(ctx, create, async ({ out, opts }) => {
+    const body = { name: opts.name, ...newResourceFields(readCreate(opts as unknown as Record<string, unknown>)) };
+    out.info(`Creating job '${opts.name}'...`);
+    const client = await ctx.client();
+    const job = await client.createJob(await ctx.project(), body);
+    if (opts.output) printFormatted(out, opts.output, job);
+    out.ok();
+  });
+
+  const update = group.command('update').description("Update a job's configuration (runs already submitted keep theirs)");
+  flag(update, '-n, --name <name>', 'Name of the job', { required: true });
+  const readUpdate = addRuntimeFlags(update, 'update');
+  flag(update, '-f, --force', 'Accepted for compatibility');
+  commonFlags(update);
+  examples(update, [
+    'ce job update --name hellojob --cpu 2 --memory 8G',
+    'ce job update --name hellojob --env TARGET=Moon --env-rm OLD_VAR',
+    'ce job update --name hellojob --arguments-clear --arg --verbose',
+  ]);
+  action<NameOptions>(ctx, update, async ({ out, opts, path }) => {
+    const input = readUpdate(opts as unknown as Record<string, unknown>);
+    const client = await ctx.client();
+    const project = await ctx.project();
+    out.info(`Updating job '${opts.name}'...`);
+    let job: ApiJob | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const current = await client.getJob(project, opts.name);
+      const patch = changedFields(current.job, input);
+      if (Object.keys(patch).length === 0) {
+        throw new UsageError('Nothing to update: give at least one option that changes the job.', path);
+      }
+      try {
+        job = (await client.updateJob(project, opts.name, patch, current.etag)).job;
+        break;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 412 && attempt < 3)) throw e;
+      }
+    }
+    if (opts.output) printFormatted(out, opts.output, job);
+    out.ok();
+  });
+
+  const get = group.command('get').description('Show a job');
+  flag(get, '-n, --name <name>', 'Name of the job', { required: true });
+  commonFlags(get);
+  examples(get, ['ce job get --name myjob', 'ce job get --name myjob -o yaml', "ce job get -n myjob -o jsonpath='{.scale_array_spec}'"]);
+  action<NameOptions>(ctx, get, async ({ out, opts }) => {
+    out.info(`Getting job '${opts.name}'...`);
+    const client = await ctx.client();
+    const projectName = await ctx.project();
+    const { job } = await client.getJob(projectName, opts.name);
+    out.ok();
+    if (opts.output) return printFormatted(out, opts.output, job);
+    const project = await projectOrUndefined(client, projectName);
+    out.info();
+    for (const l of renderJob(job, project, ctx.now())) out.line(l);
+  });
+
+  const list = group.command('list').description('List the jobs of the selected project');
+  sortFlag(list);
+  commonFlags(list);
+  examples(list, ['ce job list', 'ce job list --sort-by age', "ce job list -o jsonpath='{.items[*].name}'"]);
+  action<CommonOptions & { sortBy?: string }>(ctx, list, async ({ out, opts }) => {
+    out.info('Listing jobs...');
+    const client = await ctx.client();
+    const jobs = sortResources(await client.listAllJobs(await ctx.project()), sortOf(opts));
+    out.ok();
+    if (opts.output) return printFormatted(out, opts.output, listDocument(jobs));
+    out.info();
+    if (jobs.length === 0) return out.line('No jobs were found.');
+    for (const l of jobsTable(jobs, ctx.now())) out.line(l);
+  });
+
+  const del = group.command('delete').description('Delete a job and its job runs (running instances are stopped)');
+  flag(del, '-n, --name <name>', 'Name of the job', { required: true });
+  deleteFlags(del);
+  flag(del, '-o, --orphan-job-runs', 'Keep the job runs of the job (delete them separately)');
+  flag(del, '-q, --quiet', 'Only print results, no progress messages');
+  examples(del, ['ce job delete --name myjob', 'ce job delete --name myjob-daemon -f', 'ce job delete --name myjob --orphan-job-runs -f']);
+  action<NameOptions & { force?: boolean; ignoreNotFound?: boolean; orphanJobRuns?: boolean }>(ctx, del, async ({ out, opts, path }) => {
+    if (!(await confirm(ctx.io, `Are you sure you want to delete job ${opts.name}?`, { force: Boolean(opts.force), command: path }))) {
+      out.info('Not deleted.');
+      return;
+    }
+    out.info(`Deleting job '${opts.name}'...`);
+    const client = await ctx.client();
+    try {
+      await client.deleteJob(await ctx.project(), opts.name, { orphanJobRuns: Boolean(opts.orphanJobRuns) });
+    } catch (e) {
+      if (!(opts.ignoreNotFound && isNotFound(e))) throw e;
+      out.info(`Job '${opts.name}' was not found.`);
+    }
+    out.ok();
+  });
+}

@@ -1,0 +1,338 @@
+/**
+ * `CejobsClient`: the typed client of the cejobs REST API (docs/api.md). The CLI and the web
+ * console use it; it needs only a global `fetch`, `ReadableStream` and `TextDecoder` (no Node
+ * APIs), so it runs in browsers too. Node-specific discovery of the server is in discovery.ts.
+ *
+ * Every method throws `ApiError` on failure: an API error (4xx/5xx, fields from the error body)
+ * or an unreachable server (`status 0`, `code 'unreachable'`). Aborting through a `signal`
+ * rejects with the signal's reason (an `AbortError`), never with an `ApiError`.
+ */
+import { ApiError } from './errors.js';
+import { parseNdjson, parseSse } from './streams.js';
+import type {
+  ApiJob,
+  ApiJobRun,
+  ApiProject,
+  ChangeMessage,
+  Instance,
+  JobPatchBody,
+  JobPrototype,
+  JobRunPrototype,
+  LogsResponse,
+  LogStreamRecord,
+  Page,
+  PageOptions,
+  ProjectPrototype,
+  RunEvent,
+  ServerInfo,
+} from './types.js';
+
+export { ApiError } from './errors.js';
+
+export interface CejobsClientOptions {
+  /** Root URL of the server, e.g. `http://127.0.0.1:7373` (a trailing `/v2` is tolerated). */
+  baseUrl: string;
+  /** The bearer token (`<home>/token`). */
+  token: string;
+  /** The fetch to use; the global one by default. */
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+const seg = encodeURIComponent;
+
+/** Re-throws a broken stream (connection lost mid-body) as `ApiError` unreachable, an abort as is. */
+async function* guardStream<T>(source: AsyncGenerator<T>, baseUrl: string, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason ?? e;
+    if (e instanceof SyntaxError) throw new ApiError(0, [{ code: 'invalid_stream', message: `malformed stream from ${baseUrl}: ${e.message}` }]);
+    throw ApiError.unreachable(baseUrl, e);
+  }
+}
+
+export class CejobsClient {
+  /** Root URL without trailing slash (and without `/v2`). */
+  readonly baseUrl: string;
+  private readonly token: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: CejobsClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '');
+    this.token = options.token;
+    const f = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = (input, init) => f(input, init);
+  }
+
+  // ---- server -------------------------------------------------------------------------------
+
+  /** `GET /v2/server`: version, driver, pid, state home... of the running server. */
+  async serverInfo(options: { signal?: AbortSignal } = {}): Promise<ServerInfo> {
+    return this.json<ServerInfo>('GET', '/v2/server', { signal: options.signal });
+  }
+
+  // ---- projects -----------------------------------------------------------------------------
+
+  /** One page of projects. */
+  async listProjects(page: PageOptions = {}): Promise<Page<ApiProject>> {
+    return this.page<ApiProject>('/v2/projects', 'projects', { ...page });
+  }
+
+  /** Every project (follows `next`). */
+  async listAllProjects(): Promise<ApiProject[]> {
+    return this.all((start) => this.listProjects({ limit: 100, start }));
+  }
+
+  /** `POST /v2/projects` (202). */
+  async createProject(prototype: ProjectPrototype): Promise<ApiProject> {
+    return this.json<ApiProject>('POST', '/v2/projects', { body: prototype });
+  }
+
+  /** A project by id or name. */
+  async getProject(projectId: string): Promise<ApiProject> {
+    return this.json<ApiProject>('GET', `/v2/projects/${seg(projectId)}`);
+  }
+
+  /** Deletes a project with its jobs and runs (202). */
+  async deleteProject(projectId: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}`);
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------------
+
+  /** One page of the project's jobs. */
+  async listJobs(projectId: string, page: PageOptions = {}): Promise<Page<ApiJob>> {
+    return this.page<ApiJob>(`/v2/projects/${seg(projectId)}/jobs`, 'jobs', { ...page });
+  }
+
+  /** Every job of the project (follows `next`, 100 per page). */
+  async listAllJobs(projectId: string): Promise<ApiJob[]> {
+    return this.all((start) => this.listJobs(projectId, { limit: 100, start }));
+  }
+
+  /** `POST …/jobs` (201): `name` plus any runtime field; the server fills the defaults. */
+  async createJob(projectId: string, prototype: JobPrototype): Promise<ApiJob> {
+    return this.json<ApiJob>('POST', `/v2/projects/${seg(projectId)}/jobs`, { body: prototype });
+  }
+
+  /** A job and its entity tag (the `ETag` header, else the body's `entity_tag`). */
+  async getJob(projectId: string, name: string): Promise<{ job: ApiJob; etag: string }> {
+    const res = await this.send('GET', `/v2/projects/${seg(projectId)}/jobs/${seg(name)}`);
+    const job = (await res.json()) as ApiJob;
+    return { job, etag: res.headers.get('etag') ?? job.entity_tag };
+  }
+
+  /**
+   * `PATCH …/jobs/{name}` as a JSON merge patch with `If-Match: ifMatch` (`*` = any version).
+   * A stale tag fails with `ApiError` status 412 (`precondition_failed`).
+   */
+  async updateJob(projectId: string, name: string, patch: JobPatchBody, ifMatch: string): Promise<{ job: ApiJob; etag: string }> {
+    const res = await this.send('PATCH', `/v2/projects/${seg(projectId)}/jobs/${seg(name)}`, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      headers: { 'If-Match': ifMatch },
+    });
+    const job = (await res.json()) as ApiJob;
+    return { job, etag: res.headers.get('etag') ?? job.entity_tag };
+  }
+
+  /** Deletes a job and its runs, or keeps the runs with `orphanJobRuns` (202). */
+  async deleteJob(projectId: string, name: string, options: { orphanJobRuns?: boolean } = {}): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/jobs/${seg(name)}`, {
+      query: { orphan_job_runs: options.orphanJobRuns ? true : undefined },
+    });
+  }
+
+  // ---- job runs -----------------------------------------------------------------------------
+
+  /** One page of the project's job runs, optionally only those of `jobName`. */
+  async listJobRuns(projectId: string, options: PageOptions & { jobName?: string } = {}): Promise<Page<ApiJobRun>> {
+    return this.page<ApiJobRun>(`/v2/projects/${seg(projectId)}/job_runs`, 'job_runs', {
+      job_name: options.jobName,
+      limit: options.limit,
+      start: options.start,
+    });
+  }
+
+  /** Every job run of the project (all pages), optionally only those of `jobName`. */
+  async listAllJobRuns(projectId: string, options: { jobName?: string } = {}): Promise<ApiJobRun[]> {
+    return this.all((start) => this.listJobRuns(projectId, { ...options, limit: 100, start }));
+  }
+
+  /** `POST …/job_runs` (202): `job_name` to run a job (with overrides), or a standalone run. */
+  async submitJobRun(projectId: string, prototype: JobRunPrototype): Promise<ApiJobRun> {
+    return this.json<ApiJobRun>('POST', `/v2/projects/${seg(projectId)}/job_runs`, { body: prototype });
+  }
+
+  async getJobRun(projectId: string, name: string): Promise<ApiJobRun> {
+    return this.json<ApiJobRun>('GET', `/v2/projects/${seg(projectId)}/job_runs/${seg(name)}`);
+  }
+
+  /** Deletes a run; its instances are stopped (202). */
+  async deleteJobRun(projectId: string, name: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/job_runs/${seg(name)}`);
+  }
+
+  /** The run's instances (every attempt of every index). */
+  async listInstances(projectId: string, jobRun: string): Promise<Instance[]> {
+    const body = await this.json<{ instances: Instance[] }>('GET', `${this.runPath(projectId, jobRun)}/instances`);
+    return body.instances;
+  }
+
+  /** The run's events, or one instance's. */
+  async listEvents(projectId: string, jobRun: string, options: { instance?: string } = {}): Promise<RunEvent[]> {
+    const body = await this.json<{ events: RunEvent[] }>('GET', `${this.runPath(projectId, jobRun)}/events`, {
+      query: { instance: options.instance },
+    });
+    return body.events;
+  }
+
+  /** The logs recorded so far (all instances, or one), optionally the last `tail` records of each. */
+  async getLogs(projectId: string, jobRun: string, options: { instance?: string; tail?: number } = {}): Promise<LogsResponse> {
+    return this.json<LogsResponse>('GET', `${this.runPath(projectId, jobRun)}/logs`, {
+      query: { instance: options.instance, tail: options.tail },
+    });
+  }
+
+  /**
+   * Follows the logs (`follow=true`, NDJSON): the existing records (or the last `tail` of each
+   * instance), then new ones as they are written. Ends when the run is finished and every record
+   * was sent, or when the run is deleted. Stop early with `signal` or by breaking the loop.
+   */
+  followLogs(
+    projectId: string,
+    jobRun: string,
+    options: { instance?: string; tail?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<LogStreamRecord> {
+    const baseUrl = this.baseUrl;
+    const open = (): Promise<Response> =>
+      this.send('GET', `${this.runPath(projectId, jobRun)}/logs`, {
+        query: { instance: options.instance, tail: options.tail, follow: true },
+        headers: { Accept: 'application/x-ndjson' },
+        signal: options.signal,
+      });
+    return {
+      async *[Symbol.asyncIterator]() {
+        const res = await open();
+        if (!res.body) return;
+        yield* guardStream(parseNdjson<LogStreamRecord>(res.body), baseUrl, options.signal);
+      },
+    };
+  }
+
+  /** Restarts the run's running instances, or one instance; returns the names restarted. */
+  async restartJobRun(projectId: string, jobRun: string, options: { instance?: string } = {}): Promise<{ restarted: string[] }> {
+    const body: Record<string, string> = {};
+    if (options.instance) body.instance = options.instance;
+    return this.json<{ restarted: string[] }>('POST', `${this.runPath(projectId, jobRun)}/restart`, { body });
+  }
+
+  /**
+   * The project's change stream (server-sent events), optionally only about `jobRun`. Yields
+   * `run`, `instance` and `event` messages until the server closes the stream or `signal`
+   * aborts; reconnecting is the caller's job. `onOpen` is called once the server accepted the
+   * stream (from then on no change is missed), before the first message.
+   */
+  changes(projectId: string, options: { jobRun?: string; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncIterable<ChangeMessage> {
+    const baseUrl = this.baseUrl;
+    const open = (): Promise<Response> =>
+      this.send('GET', `/v2/projects/${seg(projectId)}/changes`, {
+        query: { job_run: options.jobRun },
+        headers: { Accept: 'text/event-stream' },
+        signal: options.signal,
+      });
+    return {
+      async *[Symbol.asyncIterator]() {
+        const res = await open();
+        options.onOpen?.();
+        if (!res.body) return;
+        for await (const msg of guardStream(parseSse(res.body), baseUrl, options.signal)) {
+          if (msg.event !== 'run' && msg.event !== 'instance' && msg.event !== 'event') continue;
+          let data: unknown;
+          try {
+            data = JSON.parse(msg.data);
+          } catch {
+            continue;
+          }
+          yield { event: msg.event, data } as ChangeMessage;
+        }
+      },
+    };
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private runPath(projectId: string, jobRun: string): string {
+    return `/v2/projects/${seg(projectId)}/job_runs/${seg(jobRun)}`;
+  }
+
+  private async page<T>(path: string, key: string, query: Query): Promise<Page<T>> {
+    const body = await this.json<Record<string, unknown>>('GET', path, { query });
+    const page: Page<T> = { items: (body[key] as T[] | undefined) ?? [], limit: Number(body.limit ?? 0) };
+    if (body.first) page.first = body.first as Page<T>['first'] & object;
+    if (body.next) page.next = body.next as Page<T>['next'] & object;
+    return page;
+  }
+
+  private async all<T>(fetchPage: (start: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+    const out: T[] = [];
+    let start: string | undefined;
+    const seen = new Set<string>();
+    for (;;) {
+      const page = await fetchPage(start);
+      out.push(...page.items);
+      const next = page.next?.start;
+      if (!next || seen.has(next)) return out;
+      seen.add(next);
+      start = next;
+    }
+  }
+
+  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, options);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Sends a request; returns a 2xx response, throws `ApiError` for anything else. */
+  private async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.token}`,
+      Accept: 'application/json',
+      ...options.headers,
+    };
+    const init: RequestInit = { method, headers };
+    if (options.body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      init.body = JSON.stringify(options.body);
+    }
+    if (options.signal) init.signal = options.signal;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, init);
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason ?? e;
+      throw ApiError.unreachable(this.baseUrl, e);
+    }
+    if (res.ok) return res;
+    let text = '';
+    try {
+      text = await res.text();
+    } catch {
+      // body unreadable: keep the status only
+    }
+    throw ApiError.fromBody(res.status, text);
+  }
+}
