@@ -6,19 +6,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { serverFile, serverLogFile, tokenFile, type ServerRecord } from '../shared/state-home.js';
+import { processAlive } from './lock.js';
 
 export type ServerState =
   | { state: 'running'; record: ServerRecord; info?: unknown }
   | { state: 'stopped'; reason: string };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function readServerRecord(home: string): ServerRecord | undefined {
   try {
@@ -51,7 +43,7 @@ async function probe(record: ServerRecord, home: string, timeoutMs = 2000): Prom
 export async function serverStatus(home: string): Promise<ServerState> {
   const record = readServerRecord(home);
   if (!record) return { state: 'stopped', reason: `no server runs on ${home}` };
-  if (!alive(record.pid)) return { state: 'stopped', reason: `the server recorded in ${serverFile(home)} (pid ${record.pid}) is gone` };
+  if (!processAlive(record.pid)) return { state: 'stopped', reason: `the server recorded in ${serverFile(home)} (pid ${record.pid}) is gone` };
   const info = await probe(record, home);
   if (info === undefined) return { state: 'stopped', reason: `the server (pid ${record.pid}) does not answer at ${record.url}` };
   return { state: 'running', record, info };
@@ -104,13 +96,13 @@ export async function startBackground(options: BackgroundOptions): Promise<{ rec
 /** Stops the background server of `home` (graceful); resolves with its pid, or undefined if none ran. */
 export async function stopBackground(home: string, timeoutMs = 20_000): Promise<number | undefined> {
   const record = readServerRecord(home);
-  if (!record || !alive(record.pid)) {
+  if (!record || !processAlive(record.pid)) {
     fs.rmSync(serverFile(home), { force: true });
     return undefined;
   }
   process.kill(record.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (alive(record.pid)) {
+  while (processAlive(record.pid)) {
     if (Date.now() > deadline) {
       throw new Error(`the server (pid ${record.pid}) did not stop within ${timeoutMs / 1000}s; see ${serverLogFile(home)}`);
     }

@@ -13,7 +13,8 @@ export class HomeLockedError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (ours or another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -39,7 +40,7 @@ export function lockHome(home: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new HomeLockedError(home, pid);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw new HomeLockedError(home, pid);
       fs.rmSync(file, { force: true }); // stale: its server is gone
     }
   }

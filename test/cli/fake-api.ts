@@ -4,6 +4,7 @@
  * logs (JSON and NDJSON follow), restart and the SSE change stream. Tests drive run progress
  * with `updateRun()` and inspect `requests`.
  */
+import { withDefaults } from '../../src/domain/defaults.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instance, RunEvent } from '../../src/domain/types.js';
@@ -77,20 +78,7 @@ export class FakeApi {
       created_at: T0,
       entity_tag: String(this.tag++),
       href: '',
-      run_mode: 'task',
-      run_commands: [],
-      run_arguments: [],
-      run_env_variables: [],
-      run_volume_mounts: [],
-      run_as_user: 0,
-      run_service_account: 'default',
-      run_compute_resource_token_enabled: false,
-      scale_array_spec: '0',
-      scale_cpu_limit: '1',
-      scale_memory_limit: '4G',
-      scale_ephemeral_storage_limit: '400M',
-      scale_max_execution_time: 7200,
-      scale_retry_limit: 3,
+      ...withDefaults({}),
       ...fields,
     } as ApiJob;
     this.jobs.set(`${p.id}/${job.name}`, job);
@@ -106,20 +94,7 @@ export class FakeApi {
       resource_type: 'job_run_v2',
       created_at: T0,
       href: '',
-      run_mode: 'task',
-      run_commands: [],
-      run_arguments: [],
-      run_env_variables: [],
-      run_volume_mounts: [],
-      run_as_user: 0,
-      run_service_account: 'default',
-      run_compute_resource_token_enabled: false,
-      scale_array_spec: '0',
-      scale_cpu_limit: '1',
-      scale_memory_limit: '4G',
-      scale_ephemeral_storage_limit: '400M',
-      scale_max_execution_time: 7200,
-      scale_retry_limit: 3,
+      ...withDefaults({}),
       status: 'pending',
       status_details: { requested: 1, pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, indices_details: {} },
       ...fields,
