@@ -47,6 +47,22 @@ export interface ResourceLimits {
   ephemeralStorageBytes: number;
 }
 
+/**
+ * A config map or secret mounted into an instance (`run_volume_mounts`): one file per key under
+ * `mountPath`, named after the key, holding its value; read-only for the workload. Resolved by
+ * the engine when the attempt starts. Secret contents are plaintext here: a driver never logs
+ * them, never puts them in an error message, and keeps them only as long as the attempt needs.
+ */
+export interface InstanceMount {
+  /** Absolute directory inside the instance, e.g. `/etc/config`. */
+  mountPath: string;
+  source: 'config_map' | 'secret';
+  /** Name of the config map or secret (for messages). */
+  name: string;
+  /** Key → content. */
+  files: Record<string, string>;
+}
+
 /** Everything a driver needs to run one attempt; built by the engine from the run. */
 export interface InstanceSpec {
   /**
@@ -78,6 +94,8 @@ export interface InstanceSpec {
   args: string[];
   /** The complete environment of the instance (the env contract of SPEC, in order). */
   env: Record<string, string>;
+  /** Config maps and secrets to mount as files (empty when the run has no mounts). */
+  mounts: InstanceMount[];
   runAsUser: number;
   limits: ResourceLimits;
   /** File the attempt's stdout/stderr go to (appended; a daemon's restarts share it). */
@@ -138,6 +156,11 @@ export interface DriverCapabilities {
    * scheduler outside cejobs places them (Kubernetes).
    */
   capacity: { cpuMillis: number; memoryBytes: number } | null;
+  /**
+   * Whether `InstanceSpec.mounts` can be honoured (and how, e.g. `mount-namespace`). The engine
+   * refuses runs with `run_volume_mounts` on a driver that cannot mount.
+   */
+  mounts: LimitSupport;
   /** True when an instance needs `run_commands` (nothing supplies an entrypoint). */
   requiresCommand: boolean;
   /** True when `image_reference` is pulled and run. */

@@ -57,6 +57,7 @@ export function buildInstanceSpec(input: {
     command: [...spec.run_commands],
     args: [...spec.run_arguments],
     env,
+    mounts: [],
     runAsUser: spec.run_as_user,
     limits: {
       cpuMillis: instance.cpuMillis,

@@ -120,6 +120,7 @@ export function makeTestSpec(dir: string, label: string, command: string[], extr
     command,
     args: [],
     env: {},
+    mounts: [],
     runAsUser: 0,
     limits: { cpuMillis: 1000, memoryBytes: 1024 * 1024 * 1024, ephemeralStorageBytes: 1024 * 1024 * 1024 },
     logPath: path.join(dir, 'logs', `${attemptId}.log`),

@@ -87,6 +87,7 @@ export class FakeDriver implements Driver {
     this.capabilities = {
       limits: FAKE_CAPABILITIES,
       capacity: options.capacity === undefined ? { cpuMillis: 8000, memoryBytes: 32e9 } : options.capacity,
+      mounts: { enforced: true, how: 'fake (recorded, not written)' },
       requiresCommand: options.requiresCommand ?? false,
       runsImages: false,
     };

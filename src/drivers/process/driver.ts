@@ -65,6 +65,7 @@ class ProcessDriver implements Driver {
     this.capabilities = {
       limits: caps.limits,
       capacity: options.capacity ?? { cpuMillis: os.availableParallelism() * 1000, memoryBytes: os.totalmem() },
+      mounts: { enforced: false, how: 'not available: the launcher does not mount files' },
       requiresCommand: true,
       runsImages: false,
     };
