@@ -88,6 +88,11 @@ export interface InstanceSpec {
   image?: string;
   /** Name of the registry secret with pull credentials. */
   imageSecret?: string;
+  /**
+   * Credentials for pulling `image`, resolved by the engine from the registry secret
+   * `imageSecret` when the attempt starts. Plaintext: never logged, never in an error message.
+   */
+  imagePullCredentials?: { server: string; username: string; password: string; email?: string };
   /** `run_commands`: replaces the image entrypoint (the program itself on the process driver). */
   command: string[];
   /** `run_arguments`: replaces the image CMD. */
