@@ -23,3 +23,5 @@ export type * from './drivers/driver.js';
 export { CejobsError, ERROR_CODES, isCejobsError, type ErrorCode, type FieldIssue } from './domain/errors.js';
 export type * from './domain/types.js';
 export type { FailureReason, AttemptOutcome } from './domain/failure-reasons.js';
+export type { ConfigMap, Secret, SecretFormat, ConfigMapPrototype, SecretPrototype } from './domain/config.js';
+export { ensureSecretKey } from './server/secret-key.js';

@@ -16,14 +16,16 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { VERSION } from '../shared/version.js';
 import { installAuth } from './auth.js';
-import { ApiError, installErrorHandler, sendError } from './errors.js';
+import { ApiError, installErrorHandler, internalErrorSummary, sendError } from './errors.js';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
 import { checkBody, checkPathParams, checkQuery, fastifyPath, pathMatcher, type ApiContext, type RouteDef } from './route.js';
 import { changeRoutes } from './routes/changes.js';
+import { configMapRoutes } from './routes/config-maps.js';
 import { jobRunRoutes } from './routes/job-runs.js';
 import { jobRoutes } from './routes/jobs.js';
 import { projectRoutes } from './routes/projects.js';
 import { runExtensionRoutes } from './routes/run-extensions.js';
+import { secretRoutes } from './routes/secrets.js';
 import { serverRoutes } from './routes/server.js';
 import { StreamLimiter } from './streams.js';
 import type { ApiDeps } from './types.js';
@@ -57,6 +59,8 @@ export function routeTable(api: ApiContext): RouteDef[] {
     ...projectRoutes(api),
     ...jobRoutes(api),
     ...jobRunRoutes(api),
+    ...configMapRoutes(api),
+    ...secretRoutes(api),
     ...runExtensionRoutes(api),
     ...changeRoutes(api),
     ...serverRoutes(api, () => (doc ??= buildOpenApiDocument(routes, VERSION))),
@@ -70,7 +74,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const onInternalError =
     deps.onInternalError ??
     ((error: unknown, trace: string) => {
-      if (!logger) console.error(`[cejobs api] internal error (trace ${trace}):`, error);
+      if (!logger) console.error(`[cejobs api] internal error (trace ${trace}): ${internalErrorSummary(error)}`);
     });
   const streams = new StreamLimiter(deps.limits?.maxStreams ?? DEFAULT_MAX_STREAMS);
   const api: ApiContext = {

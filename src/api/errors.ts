@@ -149,6 +149,16 @@ function one(status: number, code: AnyErrorCode, message: string, field?: string
   return { status, entries: [entry] };
 }
 
+/**
+ * What the server logs of an internal error: its name, message and stack, nothing else. Never
+ * the request (its body may hold a secret) and no enumerable properties of the error (a
+ * library's error may carry the input it choked on).
+ */
+export function internalErrorSummary(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return `non-Error thrown (${typeof error})`;
+}
+
 /** Sends an error response for `error` (used by the error handler and by stream routes before they hijack). */
 export function sendError(
   request: FastifyRequest,
@@ -159,7 +169,7 @@ export function sendError(
   const d = describeError(error);
   const trace = request.id;
   if (d.internal) {
-    request.log.error({ err: error, trace }, 'internal error');
+    request.log.error({ trace, error: internalErrorSummary(error) }, 'internal error');
     onInternalError(error, trace);
   }
   for (const [k, v] of Object.entries(d.headers)) reply.header(k, v);

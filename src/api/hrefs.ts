@@ -24,6 +24,10 @@ export const paths = {
   job: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/jobs/${seg(name)}`,
   runs: (projectId: string): string => `/v2/projects/${seg(projectId)}/job_runs`,
   run: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/job_runs/${seg(name)}`,
+  configMaps: (projectId: string): string => `/v2/projects/${seg(projectId)}/config_maps`,
+  configMap: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`,
+  secrets: (projectId: string): string => `/v2/projects/${seg(projectId)}/secrets`,
+  secret: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/secrets/${seg(name)}`,
 };
 
 /** Adds `href` (absolute) to a resource. */

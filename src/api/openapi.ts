@@ -52,7 +52,7 @@ function operation(route: RouteDef): Record<string, unknown> {
   const error = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: schemaRef('Error') } } });
   responses['400'] ??= error('Bad input; each error names the field or parameter (target.name).');
   responses['401'] ??= error('Missing or wrong bearer token.');
-  if (names.length) responses['404'] ??= error('The project, job, run or instance does not exist.');
+  if (names.length) responses['404'] ??= error('The project, job, run, instance, config map or secret does not exist.');
   if (route.body) {
     responses['413'] ??= error('The body is larger than 1 MiB.');
     responses['415'] ??= error(`Content-Type is not ${route.body.mediaTypes.join(' or ')}.`);
@@ -84,7 +84,7 @@ export function buildOpenApiDocument(routes: readonly RouteDef[], version: strin
       title: 'cejobs',
       version,
       description:
-        'Self-hosted IBM Cloud Code Engine jobs: the Code Engine API v2 for projects, jobs and job runs, plus extensions ' +
+        'Self-hosted IBM Cloud Code Engine jobs: the Code Engine API v2 for projects, jobs, job runs, config maps and secrets, plus extensions ' +
         '(instances, events, logs, restart, a change stream, server info). See docs/api.md.',
     },
     servers: [{ url: '/' }],

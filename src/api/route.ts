@@ -10,7 +10,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/engine.js';
-import { checkJobName, checkJobRunName } from '../domain/names.js';
+import { checkConfigName, checkJobName, checkJobRunName } from '../domain/names.js';
 import type { FieldIssue } from '../domain/errors.js';
 import { CejobsError } from '../domain/errors.js';
 import { ApiError } from './errors.js';
@@ -18,7 +18,7 @@ import type { SchemaName } from './schemas.js';
 import type { ServerInfo } from './types.js';
 import type { StreamLimiter } from './streams.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type MediaType = 'application/json' | 'application/merge-patch+json';
 export type ResponseMediaType = 'application/json' | 'application/x-ndjson' | 'text/event-stream';
 
@@ -90,7 +90,7 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'projects' | 'jobs' | 'job runs' | 'extensions' | 'server';
+  tag: 'projects' | 'jobs' | 'job runs' | 'config maps' | 'secrets' | 'extensions' | 'server';
   query?: readonly QueryParamDef[];
   headers?: readonly HeaderDef[];
   body?: BodyDef;
@@ -110,6 +110,8 @@ export const PATH_PARAMS: Record<string, { description: string; check: (v: strin
   },
   job_name: { description: 'The name of the job.', check: (v) => checkJobName(v, 'job_name') },
   job_run_name: { description: 'The name of the job run.', check: (v) => checkJobRunName(v, 'job_run_name') },
+  config_map_name: { description: 'The name of the config map.', check: (v) => checkConfigName(v, 'config_map_name') },
+  secret_name: { description: 'The name of the secret.', check: (v) => checkConfigName(v, 'secret_name') },
 };
 
 /** The name of an instance as a query parameter. */

@@ -2,6 +2,7 @@
  * JSON Schemas (OpenAPI 3.1 components) of the API's bodies, with Code Engine's field names
  * (docs/api.md, reference §5.3–5.4). They document; validation is the engine's.
  */
+import { SECRET_FORMATS } from '../domain/config.js';
 import { ENV_VAR_TYPES, EVENT_REASONS, JOB_RUN_STATUSES, RUN_MODES, SERVICE_ACCOUNTS, VOLUME_MOUNT_TYPES } from '../domain/types.js';
 
 type Schema = Record<string, unknown>;
@@ -50,6 +51,14 @@ const resourceBase = (resourceType: string): Record<string, Schema> => ({
   resource_type: str(undefined, { const: resourceType }),
   created_at: dateTime(),
   href: str('Absolute URL of the resource.', { format: 'uri' }),
+});
+
+const configName = str('1-253 of [a-z0-9-.], alphanumeric at both ends.', { maxLength: 253 });
+const configData = (description: string): Schema => ({
+  type: 'object',
+  description: `${description} Keys: 1-253 of [-._a-zA-Z0-9]; a value at most 1 MiB; all data at most 1 MiB.`,
+  propertyNames: { pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 },
+  additionalProperties: { type: 'string', maxLength: 1048576 },
 });
 
 const indexDetails = obj(
@@ -171,6 +180,50 @@ export const SCHEMAS: Record<SchemaName, Schema> = {
     { additionalProperties: false, description: 'With job_name: overrides of the job. Without: a standalone run.' },
   ),
   JobRunList: list('job_runs', 'JobRun'),
+  ConfigMap: obj(
+    {
+      ...resourceBase('config_map_v2'),
+      entity_tag: str('Changes on every replace; send it as If-Match.'),
+      data: configData('Key → value.'),
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'entity_tag', 'href', 'data'],
+  ),
+  ConfigMapPrototype: obj({ name: configName, data: configData('Key → value (default: none).') }, ['name'], { additionalProperties: false }),
+  ConfigMapReplace: obj({ name: str('Optional; must be the config map\'s name.'), data: configData('The new data: replaces every key.') }, ['data'], {
+    additionalProperties: false,
+  }),
+  ConfigMapList: list('config_maps', 'ConfigMap'),
+  Secret: obj(
+    {
+      ...resourceBase('secret_v2'),
+      format: str(undefined, { enum: [...SECRET_FORMATS] }),
+      entity_tag: str('Changes on every replace; send it as If-Match.'),
+      data: configData('Key → value; every value reads REDACTED unless the request has reveal=true.'),
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'format', 'created_at', 'entity_tag', 'href', 'data'],
+  ),
+  SecretPrototype: obj(
+    {
+      name: configName,
+      format: str('generic: any keys; registry: username, password, server, email?; basic_auth: username, password; ssh_auth: ssh_key, known_hosts?; tls: tls_cert, tls_key; hmac_auth: access_key_id, secret_access_key.', {
+        enum: [...SECRET_FORMATS],
+        default: 'generic',
+      }),
+      data: configData('Key → value, as the format requires. Stored encrypted.'),
+    },
+    ['name'],
+    { additionalProperties: false },
+  ),
+  SecretReplace: obj(
+    {
+      name: str('Optional; must be the secret\'s name.'),
+      format: str('Optional; must be the secret\'s format (it cannot change).', { enum: [...SECRET_FORMATS] }),
+      data: configData('The new data: replaces every key.'),
+    },
+    ['data'],
+    { additionalProperties: false },
+  ),
+  SecretList: list('secrets', 'Secret'),
   Instance: obj(
     {
       name: str('<job run>-<index>-<retry>'),
@@ -273,6 +326,14 @@ export type SchemaName =
   | 'JobRun'
   | 'JobRunPrototype'
   | 'JobRunList'
+  | 'ConfigMap'
+  | 'ConfigMapPrototype'
+  | 'ConfigMapReplace'
+  | 'ConfigMapList'
+  | 'Secret'
+  | 'SecretPrototype'
+  | 'SecretReplace'
+  | 'SecretList'
   | 'Instance'
   | 'InstanceList'
   | 'Event'

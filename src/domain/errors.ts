@@ -16,12 +16,13 @@ export const ERROR_CODES = {
   invalid_array_spec: { status: 400, summary: 'An array spec is not a valid list of indices and ranges.' },
   invalid_resources: { status: 400, summary: 'cpu, memory or ephemeral storage is not an allowed value or pair.' },
   not_allowed_in_daemon_mode: { status: 400, summary: 'scale_max_execution_time or scale_retry_limit in daemon mode.' },
-  object_too_large: { status: 400, summary: 'A job or job run is larger than 10 KiB.' },
+  object_too_large: { status: 400, summary: 'A job or job run is larger than 10 KiB, or the data of a config map or secret larger than 1 MiB.' },
   image_override_not_allowed: { status: 400, summary: 'A run that references a job may not set its own image.' },
   command_required: { status: 400, summary: 'The driver needs run_commands (the process driver pulls no image).' },
   not_found: { status: 404, summary: 'The named resource does not exist.' },
   already_exists: { status: 409, summary: 'A resource with that name exists already.' },
   precondition_failed: { status: 412, summary: 'If-Match does not match the entity tag.' },
+  secrets_unavailable: { status: 503, summary: 'No secret key is configured, so secrets cannot be stored or read.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,6 +17,7 @@ import { coerceError, isCejobsError } from '../domain/errors.js';
 import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
 import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, syncSoon, type EngineContext } from './context.js';
 import { buildInstanceSpec } from './instance-spec.js';
+import { SecretBoxError } from './secret-box.js';
 import { recordObservedExit } from './exits.js';
 
 interface Admitted {
@@ -165,7 +166,10 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
       outcome: {
         kind: 'start-failed',
         reason: 'StartFailed',
-        message: isCejobsError(e) ? err.message : `the ${ctx.driver.name} driver could not start it: ${err.message}`,
+        message:
+          isCejobsError(e) || e instanceof SecretBoxError
+            ? err.message
+            : `the ${ctx.driver.name} driver could not start it: ${err.message}`,
       },
       finishedAt: ctx.clock.now(),
     };

@@ -13,6 +13,7 @@ import type { Driver } from '../drivers/driver.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
 import { isActive } from '../domain/instance-state.js';
 import { checkProjectName } from '../domain/names.js';
+import type { ConfigMap, Secret } from '../domain/config.js';
 import type { Instance, Job, JobRun, Project, RunEvent } from '../domain/types.js';
 import { validateJobPatch, validateJobPrototype } from '../domain/validate.js';
 import type { InstanceRow, JobRow, Page, ProjectRow, RunRow } from '../store/rows.js';
@@ -22,7 +23,8 @@ import { EngineEmitter, type EngineChange, type EngineChangeMap } from './change
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { ADMISSION_KEY, RETENTION_KEY, runKey, type EngineContext } from './context.js';
 import { recordObservedExit } from './exits.js';
-import { noConfigResolver, type ConfigResolver } from './instance-spec.js';
+import { ConfigService, type ConfigListOptions, type SecretListOptions } from './config.js';
+import type { ConfigResolver } from './instance-spec.js';
 import { StateLayout } from './layout.js';
 import { recoverInstances } from './recovery.js';
 import { applyRetention } from './retention.js';
@@ -40,8 +42,17 @@ export interface EngineOptions {
   /** Source of randomness for jitter and generated names, [0, 1). @default Math.random */
   random?: () => number;
   settings?: EngineSettingsInput;
-  /** Looks up config maps and secrets for env references. */
+  /**
+   * Looks up config maps and secrets for env references and mounts when an instance starts.
+   * @default the project's config maps and (decrypted) secrets in the store
+   */
   resolveConfig?: ConfigResolver;
+  /**
+   * Key (32 bytes) that seals secrets at rest (AES-256-GCM). Without one, everything works but
+   * secrets: storing, revealing or resolving one fails with `secrets_unavailable`. The server
+   * passes `ensureSecretKey(home)` (server/secret-key.ts).
+   */
+  secretKey?: Buffer;
   /** Where internal warnings go. @default console.warn */
   warn?: (message: string, error?: unknown) => void;
   /** Store durability. @default 'normal' */
@@ -56,6 +67,7 @@ export class Engine {
   readonly store: Store;
   readonly driver: Driver;
   private readonly logs: RunLogs;
+  private readonly config: ConfigService;
   private readonly ctx: EngineContext;
   private readonly changes = new EngineEmitter();
   private readonly inflight = new Set<Promise<void>>();
@@ -73,6 +85,7 @@ export class Engine {
       ((message: string, error?: unknown) =>
         console.warn(`[cejobs] ${message}${error ? `: ${coerceError(error).message}` : ''}`));
     const clock = options.clock ?? systemClock;
+    this.config = new ConfigService(store, clock, () => this.settings.region, options.secretKey);
     const queue = new WorkQueue(clock, (key) => this.process(key), {
       onError: (key, error) => warn(`sync of ${key} failed; retrying`, error),
     });
@@ -85,7 +98,7 @@ export class Engine {
       layout: this.layout,
       queue,
       changes: this.changes,
-      resolve: options.resolveConfig ?? noConfigResolver,
+      resolve: options.resolveConfig ?? this.config.resolve,
       warn,
     };
     this.logs = new RunLogs(this.layout, store, this.changes);
@@ -343,6 +356,54 @@ export class Engine {
   hasLiveInstances(project: string, runName: string): boolean {
     const run = this.store.getRun(this.projectRow(project).id, runName);
     return !!run && this.store.instancesOfRun(run.seq).some((i) => isActive(i.state));
+  }
+
+  // ── config maps and secrets ─────────────────────────────────────────────────────────────
+
+  /** Creates a config map from `{name, data}` (parsed JSON). */
+  createConfigMap(project: string, input: unknown): ConfigMap {
+    return this.config.createConfigMap(this.projectRow(project), input);
+  }
+
+  getConfigMap(project: string, name: string): ConfigMap {
+    return this.config.getConfigMap(this.projectRow(project), name);
+  }
+
+  listConfigMaps(project: string, options: ConfigListOptions = {}): Page<ConfigMap> {
+    return this.config.listConfigMaps(this.projectRow(project), options);
+  }
+
+  /** Replaces a config map's data from `{data}`; `ifMatch` must be its entity tag unless `*` or absent. */
+  replaceConfigMap(project: string, name: string, input: unknown, ifMatch?: string): ConfigMap {
+    return this.config.replaceConfigMap(this.projectRow(project), name, input, ifMatch);
+  }
+
+  deleteConfigMap(project: string, name: string): void {
+    this.config.deleteConfigMap(this.projectRow(project), name);
+  }
+
+  /** Creates a secret from `{name, format?, data}`; the answer's values are `REDACTED`. */
+  createSecret(project: string, input: unknown): Secret {
+    return this.config.createSecret(this.projectRow(project), input);
+  }
+
+  /** A secret; its values are `REDACTED` unless `reveal`. */
+  getSecret(project: string, name: string, options: { reveal?: boolean } = {}): Secret {
+    return this.config.getSecret(this.projectRow(project), name, options);
+  }
+
+  /** Secrets of a project (`format` filters); values `REDACTED` unless `reveal`. */
+  listSecrets(project: string, options: SecretListOptions = {}): Page<Secret> {
+    return this.config.listSecrets(this.projectRow(project), options);
+  }
+
+  /** Replaces a secret's data from `{format?, data}` (the format cannot change); the answer is redacted. */
+  replaceSecret(project: string, name: string, input: unknown, ifMatch?: string): Secret {
+    return this.config.replaceSecret(this.projectRow(project), name, input, ifMatch);
+  }
+
+  deleteSecret(project: string, name: string): void {
+    this.config.deleteSecret(this.projectRow(project), name);
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────

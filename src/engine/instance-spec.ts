@@ -1,11 +1,14 @@
 /**
  * Builds the `InstanceSpec` a driver gets for one attempt: the run's runtime fields, the
- * instance's identity, its limits in base units and its full environment (the env contract of
- * SPEC, then the user's variables with Code Engine's precedence).
+ * instance's identity, its limits in base units, its full environment (the env contract of
+ * SPEC, then the user's variables with Code Engine's precedence) and its config map / secret
+ * mounts. References are resolved now, so an attempt sees the values current at its start; one
+ * that does not resolve throws `CejobsError` (the attempt then fails `StartFailed`).
  */
-import { attemptIdOf, type InstanceSpec } from '../drivers/driver.js';
+import { attemptIdOf, type InstanceMount, type InstanceSpec } from '../drivers/driver.js';
 import { composeEnv, instanceSystemEnv } from '../domain/env-vars.js';
-import { CejobsError } from '../domain/errors.js';
+import { CejobsError, isCejobsError } from '../domain/errors.js';
+import type { VolumeMount } from '../domain/types.js';
 import { parseMemory } from '../domain/quantities.js';
 import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
 import type { StateLayout } from './layout.js';
@@ -14,7 +17,7 @@ import type { EngineSettings } from './settings.js';
 /** Looks up a config map's or secret's data; throws `not_found` when it does not exist. */
 export type ConfigResolver = (projectId: string, kind: 'config_map' | 'secret', name: string) => Record<string, string>;
 
-/** Until config maps and secrets are stored, every reference is to something that does not exist. */
+/** A resolver for which nothing exists (every reference fails `not_found`). */
 export const noConfigResolver: ConfigResolver = (_projectId, kind, name) => {
   throw new CejobsError('not_found', `${kind === 'config_map' ? 'config map' : 'secret'} "${name}" was not found`);
 };
@@ -57,7 +60,7 @@ export function buildInstanceSpec(input: {
     command: [...spec.run_commands],
     args: [...spec.run_arguments],
     env,
-    mounts: [],
+    mounts: resolveMounts(spec.run_volume_mounts, (kind, name) => input.resolve(project.id, kind, name)),
     runAsUser: spec.run_as_user,
     limits: {
       cpuMillis: instance.cpuMillis,
@@ -69,7 +72,51 @@ export function buildInstanceSpec(input: {
   };
   if (run.jobName !== undefined) out.jobName = run.jobName;
   if (spec.image_reference !== undefined) out.image = spec.image_reference;
-  if (spec.image_secret !== undefined) out.imageSecret = spec.image_secret;
+  if (spec.image_secret !== undefined) {
+    out.imageSecret = spec.image_secret;
+    out.imagePullCredentials = pullCredentials(spec.image_secret, input.resolve(project.id, 'secret', spec.image_secret));
+  }
+  return out;
+}
+
+/** The pull credentials of a registry secret (`image_secret`); refuses a secret of another shape. */
+export function pullCredentials(name: string, data: Record<string, string>): NonNullable<InstanceSpec['imagePullCredentials']> {
+  const { server, username, password, email } = data;
+  if (!server || !username || password === undefined) {
+    throw new CejobsError(
+      'invalid_field',
+      `image_secret "${name}" is not a registry secret: it needs the keys server, username and password`,
+    );
+  }
+  return email ? { server, username, password, email } : { server, username, password };
+}
+
+/**
+ * The config map and secret mounts of a run as `InstanceMount`s: one per `run_volume_mounts`
+ * entry of type `config_map` or `secret`, in order, `mountPath` normalised (no trailing or
+ * doubled `/`), `files` = the object's data (key → content). Persistent data stores are
+ * refused before a run exists (`checkRunnable`) and skipped here. A missing object is
+ * `not_found` naming it and its mount path.
+ */
+export function resolveMounts(
+  mounts: readonly VolumeMount[],
+  resolve: (kind: 'config_map' | 'secret', name: string) => Record<string, string>,
+): InstanceMount[] {
+  const out: InstanceMount[] = [];
+  mounts.forEach((m, i) => {
+    if (m.type !== 'config_map' && m.type !== 'secret') return;
+    const mountPath = '/' + m.mount_path.split('/').filter((s) => s !== '').join('/');
+    let files: Record<string, string>;
+    try {
+      files = resolve(m.type, m.reference);
+    } catch (e) {
+      if (isCejobsError(e) && e.code === 'not_found') {
+        throw new CejobsError('not_found', `${e.message} (run_volume_mounts[${i}], mounted at ${mountPath})`);
+      }
+      throw e;
+    }
+    out.push({ mountPath, source: m.type, name: m.reference, files: { ...files } });
+  });
   return out;
 }
 

@@ -2,8 +2,9 @@
  * Store rows → API resources (Code Engine field names). The one place that shapes what
  * clients see; `href` is added by the API layer, which knows its own address.
  */
+import { redactData, type ConfigMap, type Secret } from '../domain/config.js';
 import type { Instance, Job, JobRun, JobRunStatusDetails, Project, RunEvent } from '../domain/types.js';
-import type { EventRow, InstanceRow, JobRow, ProjectRow, RunRow } from '../store/rows.js';
+import type { ConfigMapRow, EventRow, InstanceRow, JobRow, ProjectRow, RunRow, SecretRow } from '../store/rows.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -84,4 +85,35 @@ export function toRunEvent(e: EventRow, run: RunRow): RunEvent {
   };
   if (e.instanceName !== undefined) out.instance_name = e.instanceName;
   return out;
+}
+
+export function toConfigMap(c: ConfigMapRow, region: string): ConfigMap {
+  return {
+    id: c.id,
+    name: c.name,
+    project_id: c.projectId,
+    region,
+    resource_type: 'config_map_v2',
+    created_at: iso(c.createdMs),
+    entity_tag: c.entityTag,
+    data: { ...c.data },
+  };
+}
+
+/**
+ * A secret resource. Its values are `REDACTED` unless the caller passes `revealed` (the
+ * decrypted data, only when a client asked with `reveal`); redaction needs no key.
+ */
+export function toSecret(s: SecretRow, region: string, revealed?: Record<string, string>): Secret {
+  return {
+    id: s.id,
+    name: s.name,
+    project_id: s.projectId,
+    region,
+    resource_type: 'secret_v2',
+    format: s.format,
+    created_at: iso(s.createdMs),
+    entity_tag: s.entityTag,
+    data: revealed ? { ...revealed } : redactData(s.keys),
+  };
 }

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Driver } from '../drivers/driver.js';
 import { parseArraySpec } from '../domain/array-spec.js';
-import { CejobsError } from '../domain/errors.js';
+import { CejobsError, type FieldIssue } from '../domain/errors.js';
 import { transition } from '../domain/instance-state.js';
 import { generateRunName, instanceName } from '../domain/names.js';
 import { parseCpu, parseMemory } from '../domain/quantities.js';
@@ -18,9 +18,31 @@ import { validateJobRunPrototype } from '../domain/validate.js';
 import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
 import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
 
-/** Refuses specs the driver cannot run (no command where nothing supplies one, no image where images run). */
+/**
+ * Refuses specs the driver cannot run: no command where nothing supplies one, no image where
+ * images run, a persistent data store mount (cejobs has none), config map / secret mounts on a
+ * driver that cannot mount (`capabilities.mounts.enforced` false).
+ */
 export function checkRunnable(driver: Driver, spec: RuntimeSpec): void {
   const caps = driver.capabilities;
+  const mountIssues: FieldIssue[] = [];
+  spec.run_volume_mounts.forEach((m, i) => {
+    if (m.type === 'persistent_data_store') {
+      const field = `run_volume_mounts[${i}].type`;
+      mountIssues.push({
+        code: 'invalid_field',
+        field,
+        message: `${field} "persistent_data_store" is not valid: persistent data stores are not supported by cejobs; mount a config_map or a secret`,
+      });
+    }
+  });
+  if (mountIssues.length) throw CejobsError.fromIssues(mountIssues);
+  if (spec.run_volume_mounts.length > 0 && !caps.mounts.enforced) {
+    const message =
+      `run_volume_mounts: the ${driver.name} driver cannot mount config maps or secrets as files (${caps.mounts.how}); ` +
+      `reference them in run_env_variables instead, or use a driver that mounts`;
+    throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'run_volume_mounts', message }]);
+  }
   if (caps.requiresCommand && spec.run_commands.length === 0 && spec.run_arguments.length === 0) {
     const message =
       `run_commands: the ${driver.name} driver runs programs on this host and pulls no image, ` +

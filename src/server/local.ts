@@ -7,6 +7,7 @@ import { defaultHome } from '../shared/state-home.js';
 import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { StateLayout } from '../engine/layout.js';
+import { ensureSecretKey } from './secret-key.js';
 
 export { defaultHome };
 
@@ -19,16 +20,19 @@ export interface LocalEngineOptions extends Partial<Omit<EngineOptions, 'driver'
 
 /**
  * Opens cejobs on this machine: the engine on the state home with the process driver (or the
- * one named), recovering whatever was running. `close()` leaves instances running.
+ * one named), recovering whatever was running. `close()` leaves instances running. The secret
+ * key is `options.secretKey`, else `ensureSecretKey(home, process.env)` (CEJOBS_SECRET_KEY or
+ * `<home>/secret.key`, created at the first start).
  */
 export async function openLocalEngine(options: LocalEngineOptions = {}): Promise<Engine> {
   const home = options.home ?? defaultHome();
   const layout = new StateLayout(home);
+  const secretKey = options.secretKey ?? ensureSecretKey(home, process.env);
   const setup: DriverSetup = { launcherDir: layout.launcherDir, process: options.process };
   if (options.clock) setup.clock = options.clock;
   const driver = await createDriver(options.driver ?? 'process', setup);
   try {
-    return await Engine.open({ ...options, home, driver });
+    return await Engine.open({ ...options, home, driver, secretKey });
   } catch (e) {
     await driver.close();
     throw e;

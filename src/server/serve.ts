@@ -16,6 +16,7 @@ import { serverFile, type ServerRecord } from '../shared/state-home.js';
 import { VERSION } from '../shared/version.js';
 import { openLocalEngine, type LocalEngineOptions } from './local.js';
 import { lockHome } from './lock.js';
+import { ensureSecretKey } from './secret-key.js';
 import { ensureToken } from './token.js';
 
 export interface ServerOptions {
@@ -50,8 +51,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let engine: Engine | undefined;
   try {
     const token = ensureToken(home);
+    const secretKey = ensureSecretKey(home, process.env);
     engine = await openLocalEngine({
       home,
+      secretKey,
       driver: options.driver,
       settings: options.settings,
       process: options.process,

@@ -10,12 +10,14 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql as m001 } from './migrations/001-initial.js';
+import { sql as m002 } from './migrations/002-config.js';
 
 export type Db = Database.Database;
 
 /** Numbered migrations, applied in order; never edit a released one. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: m001 },
+  { version: 2, name: 'config', sql: m002 },
 ];
 
 export interface OpenOptions {

@@ -3,6 +3,7 @@
  * These are not API resources: the engine maps them to `Job`, `JobRun`, `Instance`, `RunEvent`.
  */
 import type { AttemptExit, AttemptHandle } from '../drivers/driver.js';
+import type { SecretFormat } from '../domain/config.js';
 import type { StopReason } from '../domain/policy.js';
 import type {
   EventType,
@@ -92,4 +93,27 @@ export interface EventRow {
 export interface Page<T> {
   items: T[];
   next?: string;
+}
+
+export interface ConfigMapRow {
+  id: string;
+  projectId: string;
+  name: string;
+  createdMs: number;
+  entityTag: string;
+  data: Record<string, string>;
+}
+
+/** A secret as stored: its data only sealed (see engine/secret-box.ts), its key names in clear. */
+export interface SecretRow {
+  id: string;
+  projectId: string;
+  name: string;
+  createdMs: number;
+  entityTag: string;
+  format: SecretFormat;
+  /** Names of the keys of `data` (not their values), in order. */
+  keys: string[];
+  /** `v1:<nonce>:<ciphertext+tag>` of the JSON of `data`. */
+  sealed: string;
 }

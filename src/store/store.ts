@@ -7,6 +7,7 @@ import type { Db } from './database.js';
 import { openDatabase, type OpenOptions } from './database.js';
 import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
+import { ConfigStore } from './config-store.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -112,9 +113,12 @@ export interface ListOptions {
 
 export class Store {
   readonly db: Db;
+  /** Config maps and secrets (config-store.ts). */
+  readonly config: ConfigStore;
 
   constructor(db: Db) {
     this.db = db;
+    this.config = new ConfigStore(db);
   }
 
   static open(file: string, options?: OpenOptions): Store {
@@ -156,7 +160,9 @@ export class Store {
     return (this.q('SELECT * FROM projects ORDER BY name').all() as Raw[]).map(toProject);
   }
 
+  /** Removes a project with its jobs, config maps and secrets (its runs are purged before). */
   deleteProject(id: string): void {
+    this.config.deleteAllOfProject(id);
     this.q('DELETE FROM jobs WHERE project_id = ?').run(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
   }

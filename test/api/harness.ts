@@ -2,6 +2,7 @@
  * A harness for API tests: the real engine (SQLite in a temp state home) on the fake driver
  * with a fake clock, and the app built over it (`app.inject`, no socket).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,13 +42,20 @@ export const SERVER_INFO = (engine: Engine): ServerInfo => ({
 });
 
 export async function makeApi(
-  options: { driver?: Partial<FakeDriverOptions>; limits?: ApiDeps['limits']; engine?: (e: Engine) => Engine } = {},
+  options: {
+    driver?: Partial<FakeDriverOptions>;
+    limits?: ApiDeps['limits'];
+    engine?: (e: Engine) => Engine;
+    /** The engine's secret key; `null` opens it without one. @default 32 random bytes */
+    secretKey?: Buffer | null;
+  } = {},
 ): Promise<ApiHarness> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-api-'));
   const clock = new FakeClock();
   const runtime = new FakeRuntime();
   const driver = new FakeDriver({ clock, runtime, ...options.driver });
-  const engine = await Engine.open({ home, driver, clock, random: Math.random, warn: () => {}, settings: { syncBatchMs: 0 } });
+  const secretKey = options.secretKey === null ? undefined : (options.secretKey ?? crypto.randomBytes(32));
+  const engine = await Engine.open({ home, driver, clock, random: Math.random, warn: () => {}, settings: { syncBatchMs: 0 }, secretKey });
   const internalErrors: ApiHarness['internalErrors'] = [];
   const app = await buildApp({
     engine: options.engine ? options.engine(engine) : engine,

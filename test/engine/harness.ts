@@ -2,6 +2,7 @@
  * A test harness for the engine: a real SQLite store in a temporary state home, the fake
  * driver and a fake clock. `tick(ms)` moves time and lets the engine converge (no sleeping).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export async function makeHarness(
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-engine-'));
   const clock = new FakeClock();
   const runtime = new FakeRuntime();
+  // a random in-memory key (the same across restarts), so secrets work; override with engine.secretKey
+  const secretKey = crypto.randomBytes(32);
   const open = async (driverOptions: Partial<FakeDriverOptions> = {}) => {
     const driver = new FakeDriver({ clock, runtime, ...options.driver, ...driverOptions });
     const engine = await Engine.open({
@@ -35,6 +38,7 @@ export async function makeHarness(
       clock,
       random: () => 0.5,
       warn: () => {},
+      secretKey,
       ...options.engine,
       // exact fake times: sync on every event (batching is tested on its own)
       settings: { syncBatchMs: 0, ...options.engine?.settings },

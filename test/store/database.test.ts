@@ -44,16 +44,16 @@ describe('openDatabase', () => {
     expect(fs.statSync(parent).mode & 0o777).toBe(0o700);
   });
 
-  it('applies the migrations of a new database and records version 1', () => {
+  it('applies the migrations of a new database and records each version', () => {
     const db = track(openDatabase(path.join(dir, 'state.db')));
     const rows = db.prepare('SELECT version, name, applied_ms FROM schema_migrations ORDER BY version').all() as {
       version: number;
       name: string;
       applied_ms: number;
     }[];
-    expect(rows.map((r) => [r.version, r.name])).toEqual([[1, 'initial']]);
+    expect(rows.map((r) => [r.version, r.name])).toEqual([[1, 'initial'], [2, 'config']]);
     expect(Number.isInteger(rows[0]!.applied_ms)).toBe(true);
-    expect(tables(db)).toEqual(['events', 'instances', 'job_runs', 'jobs', 'projects', 'schema_migrations']);
+    expect(tables(db)).toEqual(['config_maps', 'events', 'instances', 'job_runs', 'jobs', 'projects', 'schema_migrations', 'secrets']);
   });
 
   it('re-opens an up-to-date database without applying anything again and keeps its data', () => {
@@ -145,8 +145,9 @@ describe('openDatabase', () => {
     raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)');
     raw.close();
     const db = track(openDatabase(file));
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
     expect(tables(db)).toContain('instances');
+    expect(tables(db)).toContain('secrets');
   });
 
   it('rolls back a migration that fails, leaving no partial schema and no record of it', () => {
