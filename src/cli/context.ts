@@ -100,5 +100,29 @@ export function printFormatted(out: Output, format: OutputFormat, value: unknown
   }
 }
 
+/**
+ * Prints one record of a stream (`jobrun logs -f -o …`) as `-o` asked, one record at a time:
+ * `json` one compact JSON line (NDJSON), `yaml` one YAML document (`---` first), `jsonpath=`
+ * the template's text as one line, `jsonpath-as-json=` the selected values as one JSON line.
+ */
+export function printStreamed(out: Output, format: OutputFormat, value: unknown): void {
+  switch (format.kind) {
+    case 'json':
+      out.line(JSON.stringify(value));
+      return;
+    case 'yaml':
+      out.write(`---\n${YAML.stringify(value)}`);
+      return;
+    case 'jsonpath':
+      try {
+        if (format.asJson) out.line(JSON.stringify(jsonPathValues(format.expr, value)));
+        else out.line(jsonPathText(format.expr, value));
+      } catch (e) {
+        if (e instanceof JsonPathError) throw new UsageError(`--output: ${e.message}`);
+        throw e;
+      }
+  }
+}
+
 /** Lists print as `{items: [...]}` with `-o` (so `{.items[*].name}` works as with kubectl). */
 export const listDocument = <T>(items: T[]): { items: T[] } => ({ items });

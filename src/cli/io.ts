@@ -24,6 +24,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** True when stdout (and stdin) are a terminal: prompts, colours, an updating progress line. */
   isTTY: boolean;
+  /** True when stderr is a terminal: `FAILED` is coloured only then (default false). */
+  stderrIsTTY?: boolean;
   /** Where prompt answers come from; without it (or without a TTY) deletes need `--force`. */
   stdin?: ReadableLike;
 }
@@ -36,9 +38,13 @@ export function colourizer(enabled: boolean): (colour: Colour, text: string) => 
   return (colour, text) => (enabled ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text);
 }
 
-/** Colours on a terminal only, never when `NO_COLOR` is set (to anything non-empty). */
-export function coloursEnabled(io: CliIo): boolean {
-  return io.isTTY && !(io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '');
+/**
+ * Colours on a terminal only — stdout's for what goes to stdout, stderr's for what goes to
+ * stderr — never when `NO_COLOR` is set (to anything non-empty).
+ */
+export function coloursEnabled(io: CliIo, stream: 'stdout' | 'stderr' = 'stdout'): boolean {
+  const tty = stream === 'stdout' ? io.isTTY : io.stderrIsTTY === true;
+  return tty && !(io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '');
 }
 
 export class Output {

@@ -268,6 +268,11 @@ function render(nodes: Node[], root: unknown, current: unknown, results: unknown
   return out;
 }
 
+/** Checks that `template` parses (throws `JsonPathError` if not), without evaluating it. */
+export function checkJsonPath(template: string): void {
+  parseTemplate(template);
+}
+
 /** Evaluates a template against `data`: the text kubectl's `-o jsonpath=` would print. */
 export function jsonPathText(template: string, data: unknown): string {
   return render(parseTemplate(template), data, data, []);

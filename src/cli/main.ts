@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `ce`: the cejobs CLI, a thin client of the REST API with Code Engine's command tree
- * (`ibmcloud ce …` without `ibmcloud`): `project`, `job`, `jobrun`, `server`, `version`.
+ * (`ibmcloud ce …` without `ibmcloud`): `project`, `job`, `jobrun`, `configmap`, `secret`,
+ * `server`, `version`.
  *
  * `runCli(argv, io)` runs one command line in-process and resolves with the exit code:
  * 0 success, 1 failure (`FAILED` and the server's messages on stderr), 2 usage error (the
@@ -13,16 +14,18 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../client/errors.js';
 import { VERSION } from '../shared/version.js';
+import { registerConfigMapCommands } from './commands/configmap.js';
 import { registerJobCommands } from './commands/job.js';
 import { registerJobRunCommands } from './commands/jobrun.js';
 import { registerJobRunObserveCommands } from './commands/jobrun-observe.js';
 import { registerProjectCommands } from './commands/project.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerVersionCommand } from './commands/version.js';
 import { commandPath, createContext, type CliContext, type RunCliOptions } from './context.js';
 import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { colourizer, coloursEnabled, type CliIo } from './io.js';
-import { rewriteArgv } from './options.js';
+import { addBooleanCounterparts, rewriteArgv } from './options.js';
 
 export type { CliIo } from './io.js';
 export type { CliContext, RunCliOptions } from './context.js';
@@ -51,6 +54,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerJobCommands(program, ctx);
   const jobrun = registerJobRunCommands(program, ctx);
   registerJobRunObserveCommands(jobrun, ctx);
+  registerConfigMapCommands(program, ctx);
+  registerSecretCommands(program, ctx);
   registerServerCommands(program, ctx);
   registerVersionCommand(program, ctx);
   program.addHelpText(
@@ -86,6 +91,7 @@ export async function runCli(argv: string[], io: CliIo, options: RunCliOptions =
     active = actionCommand;
   });
   walk(program, (cmd) => {
+    addBooleanCounterparts(cmd);
     cmd.exitOverride((err) => {
       throw new CommandError(err, cmd);
     });
@@ -96,16 +102,18 @@ export async function runCli(argv: string[], io: CliIo, options: RunCliOptions =
     });
   });
 
-  const red = (s: string): string => colourizer(coloursEnabled(io))('red', s);
+  const red = (s: string): string => colourizer(coloursEnabled(io, 'stderr'))('red', s);
   const fail = (lines: string[], code: number): number => {
     io.stderr.write(`${red('FAILED')}\n${lines.join('\n')}\n`);
     return code;
   };
+  // commander quotes an unknown `--flag=value` whole; the value may be a secret, so never show it
+  const hideValues = (message: string): string => message.replace(/'(-[^'=\s]*)=[^']*'/g, "'$1=…'");
   const usage = (message: string, path: string): number =>
-    fail([firstUpper(message.replace(/^error:\s*/, '')), '', `Run '${path} --help' for usage.`], EXIT_USAGE);
+    fail([firstUpper(hideValues(message.replace(/^error:\s*/, ''))), '', `Run '${path} --help' for usage.`], EXIT_USAGE);
 
   try {
-    await program.parseAsync(rewriteArgv(program, argv), { from: 'user' });
+    await program.parseAsync(rewriteArgv(program, argv, commandPath), { from: 'user' });
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommandError) {
@@ -142,6 +150,7 @@ if (isMain()) {
     stderr: process.stderr,
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
   };
   if (process.stdin.isTTY) io.stdin = process.stdin;
   void runCli(process.argv.slice(2), io).then((code) => {

@@ -6,6 +6,8 @@
  * also accepting Go-style `--flag=true|false` for boolean flags.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from './errors.js';
+import { checkJsonPath, JsonPathError } from './jsonpath.js';
 
 const aliasesOf = new WeakMap<Command, Map<string, string>>();
 
@@ -19,6 +21,8 @@ export interface FlagOptions {
   choices?: readonly string[];
   /** Shown in help as `(default X)`; NOT set as a value (the server applies defaults). */
   shownDefault?: string;
+  /** Shown in help as `(default: TEXT)`, for defaults that are not a value ("the job's, else 1"). */
+  defaultText?: string;
   /** Long names of options this one may not be combined with. */
   conflicts?: string[];
   required?: boolean;
@@ -31,8 +35,9 @@ export interface FlagOptions {
  */
 export function flag(cmd: Command, flags: string, description: string, options: FlagOptions = {}): Option {
   let desc = description;
-  if (options.shownDefault !== undefined) desc += ` (default ${options.shownDefault})`;
   if (options.aliases?.length) desc += ` [aliases: ${options.aliases.join(', ')}]`;
+  if (options.shownDefault !== undefined) desc += ` (default ${options.shownDefault})`;
+  else if (options.defaultText !== undefined) desc += ` (default: ${options.defaultText})`;
   const opt = new Option(flags, desc);
   if (options.choices) opt.choices(options.choices);
   const parse = options.parse;
@@ -61,6 +66,11 @@ export function commonFlags(cmd: Command, options: { output?: boolean } = {}): v
       parse: parseOutputFormat,
     });
   }
+  quietFlag(cmd);
+}
+
+/** `--quiet/-q`, the same help text everywhere. */
+export function quietFlag(cmd: Command): void {
   flag(cmd, '-q, --quiet', 'Only print results, no progress messages (also IBMCLOUD_QUIET=true)');
 }
 
@@ -71,7 +81,16 @@ export function parseOutputFormat(value: string): OutputFormat {
   if (value === 'json') return { kind: 'json' };
   if (value === 'yaml') return { kind: 'yaml' };
   const m = /^(jsonpath|jsonpath-as-json)=(.*)$/s.exec(value);
-  if (m && m[2]!.trim() !== '') return { kind: 'jsonpath', expr: m[2]!, asJson: m[1] === 'jsonpath-as-json' };
+  if (m && m[2]!.trim() !== '') {
+    // checked here, while parsing the command line, so a bad template fails before any request
+    try {
+      checkJsonPath(m[2]!);
+    } catch (e) {
+      if (e instanceof JsonPathError) throw new InvalidArgumentError(`Invalid JSONPath template: ${e.message}.`);
+      throw e;
+    }
+    return { kind: 'jsonpath', expr: m[2]!, asJson: m[1] === 'jsonpath-as-json' };
+  }
   throw new InvalidArgumentError('Use json, yaml, jsonpath=EXPR or jsonpath-as-json=EXPR.');
 }
 
@@ -106,13 +125,32 @@ function findOption(cmd: Command, name: string): Option | undefined {
   return cmd.options.find((o) => o.long === name || o.short === name);
 }
 
+/** Takes no value: a boolean flag. */
+const isBoolean = (o: Option): boolean => !o.required && !o.optional;
+
+/**
+ * Gives every boolean flag of `cmd` its counterpart, hidden from help, so that `--flag=false`
+ * and `--flag=true` can always be rewritten to a flag that sets that value: `--force` gets
+ * `--no-force`, `--no-select` gets `--select`. Existing counterparts are kept. Defaults do not
+ * change (commander keeps the default of the first-defined form).
+ */
+export function addBooleanCounterparts(cmd: Command): void {
+  for (const opt of [...cmd.options]) {
+    if (!isBoolean(opt) || !opt.long || opt.long === '--version') continue;
+    const other = opt.negate ? `--${opt.long.slice(5)}` : `--no-${opt.long.slice(2)}`;
+    if (findOption(cmd, other)) continue;
+    cmd.addOption(new Option(other).hideHelp(true));
+  }
+}
+
 /**
  * Rewrites aliases of the addressed subcommand's options to their canonical flags
  * (`--arg=x` → `--argument=x`, `--ai 1` → `--array-indices 1`), skipping option values (so
  * `--arg --ai` passes `--ai` as an argument) and stopping at `--`. Boolean flags accept
- * `=true` (→ the flag) and `=false` (→ its `--no-` form when it has one, else dropped).
+ * `=true` and `=false` (case-insensitive): `--force=false` → `--no-force`, `--no-select=false`
+ * → `--select` (see `addBooleanCounterparts`); any other value is a usage error naming the flag.
  */
-export function rewriteArgv(root: Command, argv: readonly string[]): string[] {
+export function rewriteArgv(root: Command, argv: readonly string[], commandPath?: (cmd: Command) => string): string[] {
   const { cmd, at } = findLeaf(root, argv);
   const map = aliasesOf.get(cmd) ?? new Map<string, string>();
   const out = argv.slice(0, at);
@@ -130,15 +168,22 @@ export function rewriteArgv(root: Command, argv: readonly string[]): string[] {
     const name = eq >= 0 ? tok.slice(0, eq) : tok;
     const canonical = map.get(name) ?? name;
     const opt = findOption(cmd, canonical);
-    const takesValue = opt !== undefined && (opt.required || opt.optional);
+    const takesValue = opt !== undefined && !isBoolean(opt);
     if (eq >= 0) {
       const value = tok.slice(eq + 1);
-      if (opt && !takesValue && /^(true|false)$/i.test(value)) {
-        if (value.toLowerCase() === 'true') out.push(canonical);
-        else {
-          const negated = opt.long ? `--no-${opt.long.slice(2)}` : undefined;
-          if (negated && findOption(cmd, negated)) out.push(negated);
+      if (opt && !takesValue) {
+        const v = value.toLowerCase();
+        if (v !== 'true' && v !== 'false') {
+          throw new UsageError(`Option '${name}' takes no value; use ${name}, ${name}=true or ${name}=false.`, commandPath?.(cmd));
         }
+        const positive = opt.negate ? `--${opt.long!.slice(5)}` : opt.long!;
+        const negative = opt.negate ? opt.long! : `--no-${opt.long!.slice(2)}`;
+        const wantOn = (v === 'true') !== Boolean(opt.negate); // --no-x=false turns x on
+        const target = wantOn ? positive : negative;
+        if (!findOption(cmd, target)) {
+          throw new UsageError(`Option '${name}' cannot be set to ${value}.`, commandPath?.(cmd));
+        }
+        out.push(target);
         continue;
       }
       out.push(`${canonical}=${value}`);

@@ -3,7 +3,7 @@ import type { CliIo } from './io.js';
 import { UsageError } from './errors.js';
 
 /** Reads one line from `io.stdin` (resolves `''` at end of input). */
-function readLine(io: CliIo): Promise<string> {
+export function readLine(io: CliIo): Promise<string> {
   const input = io.stdin!;
   return new Promise((resolve) => {
     let buffer = '';

@@ -19,7 +19,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { arraySpecForSize, normalizeArraySpec } from '../domain/array-spec.js';
 import { isCejobsError } from '../domain/errors.js';
 import type { EnvVar, RuntimeSpec, VolumeMount } from '../domain/types.js';
-import { flag, intParser } from './options.js';
+import { UsageError } from './errors.js';
+import { flag, intParser, type FlagOptions } from './options.js';
+
+/** Help of `--force` on `job create|update` and `jobrun submit|resubmit`. */
+export const FORCE_HELP = 'Skip the check that the referenced config maps, secrets and registry secret (and keys) exist';
 
 export type RuntimeVariant = 'create' | 'update' | 'submit' | 'resubmit';
 
@@ -111,6 +115,16 @@ export function addRuntimeFlags(cmd: Command, variant: RuntimeVariant): (opts: R
     return value;
   };
   const creating = variant === 'create' || variant === 'submit';
+  // What --help says a flag defaults to: the server's default on create; on submit the job's
+  // value when the run has a job (else the server's default); on resubmit the previous run's.
+  const dflt = (value: string): FlagOptions =>
+    variant === 'create'
+      ? { shownDefault: value }
+      : variant === 'submit'
+        ? { defaultText: `the job's, else ${value}` }
+        : variant === 'resubmit'
+          ? { defaultText: "the previous run's" }
+          : {};
 
   if (variant !== 'resubmit') {
     flag(cmd, '-i, --image <image>', 'Container image, REGISTRY/NAMESPACE/REPOSITORY:TAG (optional on the process driver)');
@@ -120,32 +134,31 @@ export function addRuntimeFlags(cmd: Command, variant: RuntimeVariant): (opts: R
   flag(cmd, '--array-indices <spec>', 'Array indices to run, e.g. 0,3,6,9 or 1-5,7-8,10 (at most 1000 indices)', {
     aliases: ['--array-indexes', '--ai'],
     parse: arraySpecParser,
-    conflicts: ['arraySize'],
-    ...(creating ? { shownDefault: '0' } : {}),
+    ...dflt('0'),
   });
-  flag(cmd, '--array-size <n>', 'Number of instances, indices 0..N-1', {
+  flag(cmd, '--array-size <n>', creating ? 'Number of instances, indices 0..N-1' : 'Number of instances, indices 0..N-1; 0 = unchanged', {
     aliases: ['--as', '--instances', '--is'],
     parse: intParser(creating ? 1 : 0, 1000),
-    ...(creating ? { shownDefault: '1' } : {}),
+    ...(variant === 'update' ? { shownDefault: '0' } : dflt('1')),
   });
-  flag(cmd, '--cpu <vcpu>', 'vCPU per instance; with --memory one of the supported pairs', creating ? { shownDefault: '1' } : {});
-  flag(cmd, '-m, --memory <size>', 'Memory per instance, e.g. 4G or 512M', creating ? { shownDefault: '4G' } : {});
+  flag(cmd, '--cpu <vcpu>', 'vCPU per instance; with --memory one of the supported pairs', dflt('1'));
+  flag(cmd, '-m, --memory <size>', 'Memory per instance, e.g. 4G or 512M', dflt('4G'));
   flag(cmd, '--ephemeral-storage <size>', 'Ephemeral storage per instance, e.g. 400M', {
     aliases: ['--es'],
-    ...(creating ? { shownDefault: '400M' } : {}),
+    ...dflt('400M'),
   });
   flag(cmd, '--maxexecutiontime <seconds>', 'Maximum execution time of a run in seconds, 1-86400 (task mode only)', {
     aliases: ['--met'],
     parse: intParser(1, 86_400),
-    ...(creating ? { shownDefault: '7200' } : {}),
+    ...dflt('7200'),
   });
   flag(cmd, '-r, --retrylimit <n>', 'Retries of a failed index, 0-5 (task mode only)', {
     parse: intParser(0, 5),
-    ...(creating ? { shownDefault: '3' } : {}),
+    ...dflt('3'),
   });
   flag(cmd, '--mode <mode>', 'task (finish, with retries and a deadline) or daemon (run forever, restarted on failure)', {
     choices: ['task', 'daemon'],
-    ...(creating ? { shownDefault: 'task' } : {}),
+    ...dflt('task'),
   });
   flag(cmd, '-e, --env <NAME=VALUE>', 'Environment variable; repeatable; adds or overrides', {
     repeatable: true,
@@ -195,8 +208,12 @@ export function addRuntimeFlags(cmd: Command, variant: RuntimeVariant): (opts: R
     if (str('registrySecret') !== undefined) fields.image_secret = str('registrySecret')!;
     if (list<string>('command')) fields.run_commands = list<string>('command')!;
     if (list<string>('argument')) fields.run_arguments = list<string>('argument')!;
-    if (str('arrayIndices') !== undefined) fields.scale_array_spec = str('arrayIndices')!;
     const size = num('arraySize');
+    // 0 (update/resubmit) means "unchanged", so it does not conflict with --array-indices
+    if (str('arrayIndices') !== undefined && size !== undefined && size > 0) {
+      throw new UsageError("Option '--array-indices <spec>' cannot be used with option '--array-size <n>'.");
+    }
+    if (str('arrayIndices') !== undefined) fields.scale_array_spec = str('arrayIndices')!;
     if (size !== undefined && size > 0) fields.scale_array_spec = arraySpecForSize(size, '--array-size');
     if (str('cpu') !== undefined) fields.scale_cpu_limit = str('cpu')!;
     if (str('memory') !== undefined) fields.scale_memory_limit = str('memory')!;

@@ -5,7 +5,7 @@
  */
 import { countArraySpec } from '../domain/array-spec.js';
 import type { EnvVar, Instance, RunEvent, VolumeMount } from '../domain/types.js';
-import type { ApiJob, ApiJobRun, ApiProject, InstanceLogs, LogRecord } from '../client/types.js';
+import type { ApiConfigMap, ApiJob, ApiJobRun, ApiProject, ApiSecret, InstanceLogs, LogRecord } from '../client/types.js';
 import { age, capitalize, keyValues, localIso, table, type KeyValue } from './format.js';
 
 function arraySize(spec: string | undefined): string {
@@ -18,13 +18,17 @@ function arraySize(spec: string | undefined): string {
 
 const ENV_TYPE_LABEL: Record<string, string> = {
   literal: 'Literal',
-  config_map_full_reference: 'ConfigMap full reference',
+  config_map_full_reference: 'Config map full reference',
   secret_full_reference: 'Secret full reference',
-  config_map_key_reference: 'ConfigMap key reference',
+  config_map_key_reference: 'Config map key reference',
   secret_key_reference: 'Secret key reference',
 };
 
-/** The `Environment Variables:` table (Type, Name, Value), empty when there are none. */
+/**
+ * The `Environment Variables:` table (Type, Name, Value), empty when there are none. A literal
+ * shows its value; a full reference the config map/secret (name `PREFIX*` with a prefix); a
+ * key reference `reference.key` — never a secret's value (a run does not hold them).
+ */
 export function envSection(vars: readonly EnvVar[] | undefined): string[] {
   if (!vars || vars.length === 0) return [];
   const rows = vars.map((v) => {
@@ -38,7 +42,7 @@ export function envSection(vars: readonly EnvVar[] | undefined): string[] {
 
 function mountsSection(mounts: readonly VolumeMount[] | undefined): string[] {
   if (!mounts || mounts.length === 0) return [];
-  const rows = mounts.map((m) => [m.mount_path, m.type === 'config_map' ? 'ConfigMap' : m.type === 'secret' ? 'Secret' : m.type, m.reference]);
+  const rows = mounts.map((m) => [m.mount_path, m.type === 'config_map' ? 'Config map' : m.type === 'secret' ? 'Secret' : m.type, m.reference]);
   return ['Mounts:', ...table(['Mount Path', 'Type', 'Reference'], rows, '  '), ''];
 }
 
@@ -259,4 +263,37 @@ export function renderLogs(logs: readonly InstanceLogs[], options: { raw: boolea
     if (!options.raw) lines.push('');
   }
   return lines;
+}
+
+/** `Data:`, `---`, then `key: value` lines by key (a multi-line value continues on its lines). */
+export function dataSection(data: Readonly<Record<string, string>> | undefined): string[] {
+  const lines = ['Data:', '---'];
+  for (const key of Object.keys(data ?? {}).sort()) {
+    const value = data![key]!.replace(/\r?\n$/, '');
+    lines.push(`${key}: ${value}`);
+  }
+  return lines;
+}
+
+/** `ce configmap get`: Name, ID, Project Name/ID, Age, Created, then the data. */
+export function renderConfigMap(cm: ApiConfigMap, project: ApiProject | undefined, now: Date): string[] {
+  return [...keyValues(header(cm, project, now)), '', ...dataSection(cm.data)];
+}
+
+/**
+ * `ce secret get`: Name, ID, Project Name/ID, Age, Created, Format, then the data as given —
+ * `REDACTED` values unless the caller fetched (and chose to show) the plaintext.
+ */
+export function renderSecret(secret: ApiSecret, project: ApiProject | undefined, now: Date): string[] {
+  return [...keyValues([...header(secret, project, now), ['Format', secret.format]]), '', ...dataSection(secret.data)];
+}
+
+/** `ce configmap list`: `Name Data Age` (Data = the number of keys). */
+export function configMapsTable(items: readonly ApiConfigMap[], now: Date): string[] {
+  return table(['Name', 'Data', 'Age'], items.map((c) => [c.name, String(Object.keys(c.data ?? {}).length), age(c.created_at, now)]));
+}
+
+/** `ce secret list`: `Name Format Data Age`. */
+export function secretsTable(items: readonly ApiSecret[], now: Date): string[] {
+  return table(['Name', 'Format', 'Data', 'Age'], items.map((s) => [s.name, s.format, String(Object.keys(s.data ?? {}).length), age(s.created_at, now)]));
 }

@@ -10,10 +10,13 @@
 import { ApiError } from './errors.js';
 import { parseNdjson, parseSse } from './streams.js';
 import type {
+  ApiConfigMap,
   ApiJob,
   ApiJobRun,
   ApiProject,
+  ApiSecret,
   ChangeMessage,
+  ConfigMapPrototype,
   Instance,
   JobPatchBody,
   JobPrototype,
@@ -24,6 +27,9 @@ import type {
   PageOptions,
   ProjectPrototype,
   RunEvent,
+  SecretFormat,
+  SecretPrototype,
+  SecretReplaceBody,
   ServerInfo,
 } from './types.js';
 
@@ -268,6 +274,100 @@ export class CejobsClient {
         }
       },
     };
+  }
+
+  // ---- config maps --------------------------------------------------------------------------
+
+  /** One page of the project's config maps. */
+  async listConfigMaps(projectId: string, page: PageOptions = {}): Promise<Page<ApiConfigMap>> {
+    return this.page<ApiConfigMap>(`/v2/projects/${seg(projectId)}/config_maps`, 'config_maps', { ...page });
+  }
+
+  /** Every config map of the project (follows `next`, 100 per page). */
+  async listAllConfigMaps(projectId: string): Promise<ApiConfigMap[]> {
+    return this.all((start) => this.listConfigMaps(projectId, { limit: 100, start }));
+  }
+
+  /** `POST …/config_maps` (201). */
+  async createConfigMap(projectId: string, prototype: ConfigMapPrototype): Promise<ApiConfigMap> {
+    return this.json<ApiConfigMap>('POST', `/v2/projects/${seg(projectId)}/config_maps`, { body: prototype });
+  }
+
+  /** A config map and its entity tag (the `ETag` header, else the body's `entity_tag`). */
+  async getConfigMap(projectId: string, name: string): Promise<{ configMap: ApiConfigMap; etag: string }> {
+    const res = await this.send('GET', `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`);
+    const configMap = (await res.json()) as ApiConfigMap;
+    return { configMap, etag: res.headers.get('etag') ?? configMap.entity_tag };
+  }
+
+  /**
+   * `PUT …/config_maps/{name}` with `If-Match: ifMatch` (`*` = any version): replaces all data.
+   * A stale tag fails with `ApiError` status 412.
+   */
+  async replaceConfigMap(projectId: string, name: string, data: Record<string, string>, ifMatch: string): Promise<{ configMap: ApiConfigMap; etag: string }> {
+    const res = await this.send('PUT', `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`, {
+      body: { data },
+      headers: { 'If-Match': ifMatch },
+    });
+    const configMap = (await res.json()) as ApiConfigMap;
+    return { configMap, etag: res.headers.get('etag') ?? configMap.entity_tag };
+  }
+
+  /** Deletes a config map (202). */
+  async deleteConfigMap(projectId: string, name: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`);
+  }
+
+  // ---- secrets ------------------------------------------------------------------------------
+
+  /**
+   * One page of the project's secrets, optionally only those of `format`. Values read
+   * `REDACTED` unless `reveal`.
+   */
+  async listSecrets(projectId: string, options: PageOptions & { format?: SecretFormat; reveal?: boolean } = {}): Promise<Page<ApiSecret>> {
+    return this.page<ApiSecret>(`/v2/projects/${seg(projectId)}/secrets`, 'secrets', {
+      format: options.format,
+      reveal: options.reveal ? true : undefined,
+      limit: options.limit,
+      start: options.start,
+    });
+  }
+
+  /** Every secret of the project (all pages), optionally only those of `format`. */
+  async listAllSecrets(projectId: string, options: { format?: SecretFormat; reveal?: boolean } = {}): Promise<ApiSecret[]> {
+    return this.all((start) => this.listSecrets(projectId, { ...options, limit: 100, start }));
+  }
+
+  /** `POST …/secrets` (201). */
+  async createSecret(projectId: string, prototype: SecretPrototype): Promise<ApiSecret> {
+    return this.json<ApiSecret>('POST', `/v2/projects/${seg(projectId)}/secrets`, { body: prototype });
+  }
+
+  /** A secret and its entity tag; its values read `REDACTED` unless `reveal` (`?reveal=true`). */
+  async getSecret(projectId: string, name: string, options: { reveal?: boolean } = {}): Promise<{ secret: ApiSecret; etag: string }> {
+    const res = await this.send('GET', `/v2/projects/${seg(projectId)}/secrets/${seg(name)}`, {
+      query: { reveal: options.reveal ? true : undefined },
+    });
+    const secret = (await res.json()) as ApiSecret;
+    return { secret, etag: res.headers.get('etag') ?? secret.entity_tag };
+  }
+
+  /**
+   * `PUT …/secrets/{name}` with `If-Match: ifMatch`: replaces all data (`format`, when given,
+   * must be the secret's). A stale tag fails with `ApiError` status 412.
+   */
+  async replaceSecret(projectId: string, name: string, body: SecretReplaceBody, ifMatch: string): Promise<{ secret: ApiSecret; etag: string }> {
+    const res = await this.send('PUT', `/v2/projects/${seg(projectId)}/secrets/${seg(name)}`, {
+      body,
+      headers: { 'If-Match': ifMatch },
+    });
+    const secret = (await res.json()) as ApiSecret;
+    return { secret, etag: res.headers.get('etag') ?? secret.entity_tag };
+  }
+
+  /** Deletes a secret (202). */
+  async deleteSecret(projectId: string, name: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/secrets/${seg(name)}`);
   }
 
   // ---- plumbing -----------------------------------------------------------------------------

@@ -137,3 +137,56 @@ export interface ApiErrorItem {
   message: string;
   target?: { type: string; name: string };
 }
+
+/** A config map as the API returns it (docs/api.md "Config maps and secrets"). */
+export interface ApiConfigMap {
+  id: string;
+  name: string;
+  project_id: string;
+  region: string;
+  resource_type: string;
+  created_at: string;
+  entity_tag: string;
+  href: string;
+  data: Record<string, string>;
+}
+
+/** `POST …/config_maps`. */
+export interface ConfigMapPrototype {
+  name: string;
+  data: Record<string, string>;
+}
+
+/** The API's secret formats. */
+export type SecretFormat = 'generic' | 'registry' | 'basic_auth' | 'ssh_auth' | 'tls' | 'hmac_auth';
+export const SECRET_FORMATS: readonly SecretFormat[] = ['generic', 'registry', 'basic_auth', 'ssh_auth', 'tls', 'hmac_auth'];
+
+/**
+ * A secret as the API returns it. Every value of `data` reads `"REDACTED"` unless it was
+ * requested with `reveal`.
+ */
+export interface ApiSecret {
+  id: string;
+  name: string;
+  project_id: string;
+  region: string;
+  resource_type: string;
+  format: SecretFormat;
+  created_at: string;
+  entity_tag: string;
+  href: string;
+  data: Record<string, string>;
+}
+
+/** `POST …/secrets`. */
+export interface SecretPrototype {
+  name: string;
+  format: SecretFormat;
+  data: Record<string, string>;
+}
+
+/** `PUT …/secrets/{name}`: replaces all data (the format cannot change). */
+export interface SecretReplaceBody {
+  format?: SecretFormat;
+  data: Record<string, string>;
+}

@@ -251,7 +251,12 @@ export const JOIN_SCRIPT =
   'while [ "$1" != "--" ]; do echo $$ > "$1" || { echo "cejobs: cannot join cgroup $1" >&2; exit 126; }; shift; done; shift; exec "$@"';
 
 export function joinWrapper(cg: AttemptCgroup): string[] {
-  return ['/bin/sh', '-c', JOIN_SCRIPT, 'cejobs-join', ...cg.dirs.map((d) => path.join(d, 'cgroup.procs')), '--'];
+  return ['/bin/sh', '-c', JOIN_SCRIPT, 'cejobs-join', ...procsFiles(cg), '--'];
+}
+
+/** The `cgroup.procs` files a workload writes its pid into to join the attempt's cgroups. */
+export function procsFiles(cg: AttemptCgroup): string[] {
+  return cg.dirs.map((d) => path.join(d, 'cgroup.procs'));
 }
 
 /** Pids currently in any of the attempt's cgroups. */

@@ -40,6 +40,8 @@ export interface LauncherOptions {
   cgroupParent?: string;
   /** Period of the launcher's limit checks. */
   watchMs?: number;
+  /** `off` makes a spawned launcher report mounts as not available. */
+  mountMode?: 'auto' | 'off';
   /** How long to wait for a spawned launcher's socket. @default 10000 */
   startTimeoutMs?: number;
   /** Name in the launcher's log. */
@@ -75,6 +77,7 @@ function launcherArgs(o: LauncherOptions): string[] {
   if (o.cgroupRoot) args.push('--cgroup-root', o.cgroupRoot);
   if (o.cgroupParent) args.push('--cgroup-parent', o.cgroupParent);
   if (o.watchMs) args.push('--watch-ms', String(o.watchMs));
+  if (o.mountMode) args.push('--mount-mode', o.mountMode);
   return args;
 }
 

@@ -4,9 +4,11 @@
  *
  *     node <launcher main> --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch]
  *                                      [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N]
+ *                                      [--mount-mode auto|off]
  *
  * Environment equivalents: CEJOBS_LAUNCHER_IDLE_MS, CEJOBS_LAUNCHER_LIMIT_MODE,
- * CEJOBS_CGROUP_ROOT, CEJOBS_CGROUP_PARENT, CEJOBS_LAUNCHER_WATCH_MS (flags win).
+ * CEJOBS_CGROUP_ROOT, CEJOBS_CGROUP_PARENT, CEJOBS_LAUNCHER_WATCH_MS,
+ * CEJOBS_LAUNCHER_MOUNT_MODE (flags win).
  *
  * Files in `<dir>`: `launcher.sock` (the protocol of `protocol.ts`), `launcher.pid`,
  * `launcher.log` (its own diagnostics), `attempts/` (index, see `records.ts`).
@@ -18,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { detectLimits } from './cgroups.js';
+import { detectMounts } from './mounts.js';
 import {
   encodeMessage,
   LineDecoder,
@@ -37,6 +40,7 @@ interface Args {
   cgroupRoot?: string;
   cgroupParent?: string;
   watchMs?: number;
+  mountMode: 'auto' | 'off';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -51,16 +55,19 @@ function parseArgs(argv: string[]): Args {
   const env = process.env;
   const dir = flags.get('dir');
   if (!dir) throw new Error(
-      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N]',
+      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N] [--mount-mode auto|off]',
     );
   const idle = Number(flags.get('idle-exit-ms') ?? env.CEJOBS_LAUNCHER_IDLE_MS ?? 60_000);
   const mode = flags.get('limit-mode') ?? env.CEJOBS_LAUNCHER_LIMIT_MODE ?? 'auto';
   if (mode !== 'auto' && mode !== 'rss-watch') throw new Error(`--limit-mode must be auto or rss-watch, got ${mode}`);
   const watch = flags.get('watch-ms') ?? env.CEJOBS_LAUNCHER_WATCH_MS;
+  const mountMode = flags.get('mount-mode') ?? env.CEJOBS_LAUNCHER_MOUNT_MODE ?? 'auto';
+  if (mountMode !== 'auto' && mountMode !== 'off') throw new Error(`--mount-mode must be auto or off, got ${mountMode}`);
   const args: Args = {
     dir: path.resolve(dir),
     idleExitMs: Number.isFinite(idle) && idle >= 0 ? idle : 60_000,
     limitMode: mode,
+    mountMode,
   };
   const root = flags.get('cgroup-root') ?? env.CEJOBS_CGROUP_ROOT;
   const parent = flags.get('cgroup-parent') ?? env.CEJOBS_CGROUP_PARENT;
@@ -160,9 +167,12 @@ async function main(): Promise<void> {
     ...(args.cgroupParent ? { parent: args.cgroupParent } : {}),
     log,
   });
-  const supervisor = new Supervisor({ dir: args.dir, limits, log, ...(args.watchMs ? { watchIntervalMs: args.watchMs } : {}) });
+  const mounts = detectMounts({ requested: args.mountMode, probeDir: args.dir, log });
+  const supervisor = new Supervisor({
+    dir: args.dir, limits, mounts, log, ...(args.watchMs ? { watchIntervalMs: args.watchMs } : {}),
+  });
   supervisor.recoverFromDisk();
-  log(`launcher started (protocol ${PROTOCOL_VERSION}, limits ${limits.mode}${limits.reason ? `: ${limits.reason}` : ''}, idle exit ${args.idleExitMs} ms, ${supervisor.runningCount()} adopted, ${supervisor.unreleasedCount()} exits held)`);
+  log(`launcher started (protocol ${PROTOCOL_VERSION}, limits ${limits.mode}${limits.reason ? `: ${limits.reason}` : ''}, mounts ${mounts.support.how}, idle exit ${args.idleExitMs} ms, ${supervisor.runningCount()} adopted, ${supervisor.unreleasedCount()} exits held)`);
 
   const clients = new Set<net.Socket>();
   const greeted = new WeakSet<net.Socket>();

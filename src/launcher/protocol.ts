@@ -35,6 +35,12 @@ export interface LauncherCapabilities {
   limits: { cpu: LimitSupport; memory: LimitSupport; ephemeralStorage: LimitSupport };
   /** True when the launcher runs as root (so `runAsUser` ≠ 0 can be honoured). */
   canSwitchUser: boolean;
+  /**
+   * Whether `spec.mounts` can be honoured: `{ enforced: true, how: 'mount-namespace' }` or
+   * `{ enforced: false, how: 'not available: <reason>' }`. Absent from launchers that predate
+   * mounts (the client then reports mounts as not available).
+   */
+  mounts?: LimitSupport;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,8 +235,9 @@ export class LineDecoder {
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
-      } catch (e) {
-        this.onError(new Error(`malformed message: ${(e as Error).message}`));
+      } catch {
+        // Not the parser's message: it quotes the input, which may hold secret contents.
+        this.onError(new Error(`malformed message: a line of ${Buffer.byteLength(line)} bytes is not valid JSON`));
         continue;
       }
       this.onMessage(parsed);

@@ -2,7 +2,8 @@
  * What the launcher keeps on disk, so nothing is lost when it (or the server) restarts:
  *
  * - `<launcher dir>/attempts/<attemptId>.json`: one index entry per attempt it holds (where its
- *   workDir is, its pid and the pid's start time), removed on `release`.
+ *   workDir is, its pid and the pid's start time, the path of its mounts — never their
+ *   contents), removed on `release`.
  * - `<spec.workDir>/exit-<attemptId>.json`: the attempt's `AttemptExit`, written before the exit
  *   is pushed to anyone, removed on `release`.
  *
@@ -27,6 +28,11 @@ export interface AttemptIndexEntry {
   procStart: string | null;
   startedAt: number;
   cgroup: AttemptCgroup | null;
+  /**
+   * Directory of the attempt's materialised config maps and secrets (`mounts.ts`), or null.
+   * Only the path: file contents are never written to the index.
+   */
+  mountsDir?: string | null;
   memoryLimitBytes: number;
   storageLimitBytes: number;
 }

@@ -2,7 +2,8 @@
  * The supervisor: owns every attempt the launcher runs.
  *
  * One attempt = one process session (the main pid is session and group leader), optionally
- * inside its own cgroups, with stdout/stderr piped into a `LogWriter`. When the main process
+ * inside its own cgroups and, when it mounts config maps or secrets, its own mount namespace
+ * (`mounts.ts`), with stdout/stderr piped into a `LogWriter`. When the main process
  * ends, whatever remains of its group and cgroups is killed (like a container whose PID 1
  * ends), the pipes are drained for a bounded time, the exit is written durably
  * (`records.ts`), then pushed. It stays until `release`.
@@ -22,6 +23,7 @@ import {
   type AttemptCgroup,
   type LimitSetup,
 } from './cgroups.js';
+import { materializeMounts, MountError, mountsDirOf, mountWrapper, removeMounts, type MountPlan, type MountSetup } from './mounts.js';
 import type { AttemptState, LauncherCapabilities, ListResult, StartResult, StopResult } from './protocol.js';
 import {
   AttemptIndex,
@@ -38,6 +40,8 @@ export interface SupervisorOptions {
   /** The launcher directory (attempt index lives in `<dir>/attempts`). */
   dir: string;
   limits: LimitSetup;
+  /** What `detectMounts` found. @default mounts not available */
+  mounts?: MountSetup;
   log: (line: string) => void;
   /** Period of the RSS / scratch-size / adopted-pid checks. @default 500 */
   watchIntervalMs?: number;
@@ -89,12 +93,19 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private readonly watchTimer: NodeJS.Timeout;
   private readonly drainMs: number;
   private readonly partialFlushMs: number;
+  private readonly mounts: MountSetup;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.index = new AttemptIndex(options.dir);
     this.drainMs = options.drainMs ?? 2000;
     this.partialFlushMs = options.partialFlushMs ?? 200;
+    this.mounts = options.mounts ?? {
+      support: { enforced: false, how: 'not available: mounts were not detected' },
+      unshare: null,
+      mount: null,
+      setpriv: null,
+    };
     this.watchTimer = setInterval(() => this.watch(), options.watchIntervalMs ?? 500);
     this.watchTimer.unref();
   }
@@ -113,6 +124,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         memory: { enforced: true, how: l.mode },
         ephemeralStorage: { enforced: true, how: 'scratch-dir-watch' },
       },
+      mounts: { ...this.mounts.support },
     };
   }
 
@@ -124,6 +136,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         this.attempts.set(entry.attemptId, {
           id: entry.attemptId, entry, state: 'exited', exit, ready: Promise.resolve(), adopted: false, mainExited: true,
         });
+        this.removeMountFiles(entry); // the previous launcher may have died before it removed them
         continue;
       }
       if (entry.pid > 0 && entry.procStart !== null && procStartTime(entry.pid) === entry.procStart) {
@@ -137,6 +150,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; forgetting it`);
       this.index.remove(entry.attemptId);
       if (entry.cgroup) void removeCgroup(entry.cgroup);
+      this.removeMountFiles(entry);
     }
   }
 
@@ -211,6 +225,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       procStart: null,
       startedAt: Date.now(),
       cgroup: null,
+      mountsDir: null,
       memoryLimitBytes: spec.limits?.memoryBytes ?? 0,
       storageLimitBytes: spec.limits?.ephemeralStorageBytes ?? 0,
     };
@@ -260,6 +275,33 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     const resolved = resolveCommand(spec, env, entry.scratch);
     if (!resolved.ok) return this.failStart(a, resolved.reason, resolved.message);
 
+    // Config maps and secrets: files written now, mounted inside the attempt's own mount
+    // namespace by the wrapper. Attempts without mounts pay nothing of this.
+    let plan: MountPlan | null = null;
+    const mounts = Array.isArray(spec.mounts) ? spec.mounts : [];
+    if (mounts.length > 0) {
+      const support = this.mounts.support;
+      if (!support.enforced) {
+        return this.failStart(a, 'StartFailed',
+          `the instance mounts config maps or secrets, but this launcher cannot mount files (${support.how})`);
+      }
+      if (uid !== null && !this.mounts.setpriv) {
+        return this.failStart(a, 'StartFailed',
+          `run_as_user ${uid} with mounted config maps or secrets needs setpriv (util-linux), which was not found`);
+      }
+      entry.mountsDir = mountsDirOf(spec.workDir, a.id);
+      try {
+        plan = materializeMounts(mounts, spec.workDir, a.id, uid !== null ? { uid, gid: gidOf(uid) } : null);
+      } catch (e) {
+        // MountError messages name paths, names and keys only; other errors carry no content.
+        const why = e instanceof MountError ? e.message : ((e as NodeJS.ErrnoException).code ?? 'unexpected error');
+        return this.failStart(a, 'StartFailed', `cannot prepare the mounts of the instance: ${why}`);
+      }
+      this.options.log(
+        `attempt ${a.id}: mounting ${mounts.map((m) => `${m.source === 'secret' ? 'secret' : 'config map'} ${m.name} at ${m.mountPath}`).join(', ')}`,
+      );
+    }
+
     let cg: AttemptCgroup | null = null;
     try {
       cg = this.options.limits.create(a.id, spec.limits, uid);
@@ -269,14 +311,20 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     entry.cgroup = cg;
 
     const [, ...rest] = resolved.argv;
-    const argv = cg ? [...joinWrapper(cg), resolved.program, ...rest] : [resolved.program, ...rest];
+    const user = uid !== null ? { uid, gid: gidOf(uid) } : null;
+    // With mounts the wrapper starts as root (to mount) and drops to the user itself.
+    const argv = plan
+      ? [...mountWrapper(this.mounts, plan, cg, user), resolved.program, ...rest]
+      : cg
+        ? [...joinWrapper(cg), resolved.program, ...rest]
+        : [resolved.program, ...rest];
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: entry.scratch,
       env,
       detached: true, // setsid(): own session and process group, pgid = pid
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cg ? {} : { argv0: resolved.argv[0] }),
-      ...(uid !== null ? { uid, gid: gidOf(uid) } : {}),
+      ...(cg || plan ? {} : { argv0: resolved.argv[0] }),
+      ...(user && !plan ? user : {}),
     });
     a.child = child;
     const spawned = await new Promise<Error | null>((resolve) => {
@@ -335,9 +383,21 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     } catch (e) {
       this.options.log(`cannot write the exit record of ${a.id}: ${(e as Error).message}`);
     }
+    // Nothing runs in its mount namespace any more: its secrets need not stay on disk.
+    this.removeMountFiles(a.entry);
     a.state = 'exited';
     a.exit = exit;
     this.emit('exit', exit);
+  }
+
+  /** Removes the materialised config maps and secrets of an attempt (never logs contents). */
+  private removeMountFiles(entry: AttemptIndexEntry): void {
+    if (!entry.mountsDir) return;
+    try {
+      removeMounts(entry.mountsDir);
+    } catch (e) {
+      this.options.log(`cannot remove the mounted files of ${entry.attemptId} in ${entry.mountsDir}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
   }
 
   private async onMainExit(a: Attempt, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -406,6 +466,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     this.attempts.delete(attemptId);
     this.index.remove(attemptId);
     removeExitRecord(a.entry.workDir, attemptId);
+    this.removeMountFiles(a.entry);
     this.removeScratch(a.entry.scratch, attemptId);
     if (a.entry.cgroup) await removeCgroup(a.entry.cgroup);
     return true;

@@ -8,7 +8,7 @@ import { withDefaults } from '../../src/domain/defaults.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instance, RunEvent } from '../../src/domain/types.js';
-import type { ApiJob, ApiJobRun, ApiProject, InstanceLogs, LogStreamRecord } from '../../src/client/types.js';
+import type { ApiConfigMap, ApiJob, ApiJobRun, ApiProject, ApiSecret, InstanceLogs, LogStreamRecord, SecretFormat } from '../../src/client/types.js';
 
 export interface Recorded {
   method: string;
@@ -31,6 +31,9 @@ export class FakeApi {
   projects = new Map<string, ApiProject>();
   jobs = new Map<string, ApiJob>();
   runs = new Map<string, ApiJobRun>();
+  configMaps = new Map<string, ApiConfigMap>();
+  /** Stored in plaintext here; answered `REDACTED` unless `?reveal=true`, as the real API. */
+  secrets = new Map<string, ApiSecret>();
   instances = new Map<string, Instance[]>();
   events = new Map<string, RunEvent[]>();
   logs = new Map<string, InstanceLogs[]>();
@@ -83,6 +86,46 @@ export class FakeApi {
     } as ApiJob;
     this.jobs.set(`${p.id}/${job.name}`, job);
     return job;
+  }
+
+  addConfigMap(name: string, data: Record<string, string>, project = 'default'): ApiConfigMap {
+    const p = this.project(project)!;
+    const cm: ApiConfigMap = {
+      id: `cm-${++this.seq}`,
+      name,
+      project_id: p.id,
+      region: 'local',
+      resource_type: 'config_map_v2',
+      created_at: T0,
+      entity_tag: String(this.tag++),
+      href: '',
+      data: { ...data },
+    };
+    this.configMaps.set(`${p.id}/${name}`, cm);
+    return cm;
+  }
+
+  addSecret(name: string, format: SecretFormat, data: Record<string, string>, project = 'default'): ApiSecret {
+    const p = this.project(project)!;
+    const secret: ApiSecret = {
+      id: `sec-${++this.seq}`,
+      name,
+      project_id: p.id,
+      region: 'local',
+      resource_type: 'secret_v2',
+      format,
+      created_at: T0,
+      entity_tag: String(this.tag++),
+      href: '',
+      data: { ...data },
+    };
+    this.secrets.set(`${p.id}/${name}`, secret);
+    return secret;
+  }
+
+  private redacted(secret: ApiSecret, reveal: boolean): ApiSecret {
+    if (reveal) return secret;
+    return { ...secret, data: Object.fromEntries(Object.keys(secret.data).map((k) => [k, 'REDACTED'])) };
   }
 
   addRun(fields: Partial<ApiJobRun> & { name: string }, project = 'default'): ApiJobRun {
@@ -258,6 +301,42 @@ export class FakeApi {
         }
         const inst = rec.query.get('instance');
         return send(200, { logs: (this.logs.get(run.name) ?? []).filter((l) => !inst || l.instance === inst) });
+      }
+    }
+    if (parts[2] === 'config_maps' || parts[2] === 'secrets') {
+      const isSecret = parts[2] === 'secrets';
+      const store = (isSecret ? this.secrets : this.configMaps) as Map<string, ApiConfigMap | ApiSecret>;
+      const what = isSecret ? 'Secret' : 'Config map';
+      const reveal = rec.query.get('reveal') === 'true';
+      const show = (o: ApiConfigMap | ApiSecret) => (isSecret ? this.redacted(o as ApiSecret, reveal) : o);
+      if (parts.length === 3 && m === 'GET') {
+        const format = rec.query.get('format');
+        const items = [...store.values()].filter((o) => o.project_id === project.id && (!format || (o as ApiSecret).format === format)).map(show);
+        return send(200, { [parts[2]]: items, limit: 100, first: { href: '' } });
+      }
+      if (parts.length === 3 && m === 'POST') {
+        const body = rec.body as { name: string; format?: SecretFormat; data: Record<string, string> };
+        if (store.has(key(body.name))) return this.send(res, err(409, 'already_exists', `${what} '${body.name}' already exists; choose another name.`));
+        const o = isSecret ? this.addSecret(body.name, body.format ?? 'generic', body.data, project.name) : this.addConfigMap(body.name, body.data, project.name);
+        return send(201, show(o), { etag: o.entity_tag });
+      }
+      const o = store.get(key(parts[3]!));
+      if (!o) return this.send(res, err(404, 'not_found', `${what} '${parts[3]}' was not found.`));
+      if (m === 'GET') return send(200, show(o), { etag: o.entity_tag });
+      if (m === 'PUT') {
+        const ifMatch = rec.headers['if-match'];
+        if (!ifMatch) return this.send(res, err(428, 'precondition_required', 'If-Match is required'));
+        if (ifMatch !== '*' && ifMatch !== o.entity_tag) return this.send(res, err(412, 'precondition_failed', 'stale'));
+        if (isSecret && rec.body.format !== undefined && rec.body.format !== (o as ApiSecret).format) {
+          return this.send(res, err(400, 'invalid_field', 'the format of a secret cannot change'));
+        }
+        o.data = { ...rec.body.data };
+        o.entity_tag = String(this.tag++);
+        return send(200, show(o), { etag: o.entity_tag });
+      }
+      if (m === 'DELETE') {
+        store.delete(key(o.name));
+        return send(202);
       }
     }
     if (parts[2] === 'changes') {

@@ -19,7 +19,7 @@ describe('job create flag mapping', () => {
       '-e', 'A=1', '--env', 'B=x=y',
       '--env-cm', 'cm1', '--env-from-configmap', 'P_=cm2',
       '--env-sec', 's1:K1,K2', '--env-from-secret', 's2:NEW=KEY',
-      '--mount-cm', '/a=cm', '--mount-secret', '/b=sec', '--mount-sec', '/c=sec2', '--rs', 'regsec',
+      '--mount-cm', '/a=cm', '--mount-secret', '/b=sec', '--mount-sec', '/c=sec2', '--rs', 'regsec', '-f',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -55,7 +55,7 @@ describe('job create flag mapping', () => {
   });
 
   it('keeps env entries in command-line order across the env flags', async () => {
-    await h.run(['job', 'create', '-n', 'j', '--env-sec', 'S', '-e', 'A=1', '--env-cm', 'C:X']);
+    await h.run(['job', 'create', '-n', 'j', '--env-sec', 'S', '-e', 'A=1', '--env-cm', 'C:X', '--force']);
     expect(h.api.bodiesOf('POST', '/jobs')[0].run_env_variables).toEqual([
       { type: 'secret_full_reference', reference: 'S' },
       { type: 'literal', name: 'A', value: '1' },
@@ -160,7 +160,7 @@ describe('jobrun submit mapping', () => {
   });
 
   it('submits a standalone run', async () => {
-    await h.run(['jobrun', 'submit', '--name', 'hi-job', '--ai=1', '--image', 'icr.io/codeengine/helloworld', '--array-size-variable-override', '3', '--rs', 'rs1', '--mode', 'daemon']);
+    await h.run(['jobrun', 'submit', '--name', 'hi-job', '--ai=1', '--image', 'icr.io/codeengine/helloworld', '--array-size-variable-override', '3', '--rs', 'rs1', '--mode', 'daemon', '-f']);
     expect(h.api.bodiesOf('POST', '/job_runs')[0]).toEqual({
       name: 'hi-job',
       scale_array_spec: '1',
@@ -199,7 +199,7 @@ describe('job update', () => {
   it('merges env changes into the current list and sends If-Match', async () => {
     const job = h.api.jobs.get('default-id-0000/u')!;
     const tag = job.entity_tag;
-    const r = await h.run(['job', 'update', '-n', 'u', '--env', 'B=2', '--env', 'C=3', '--env-rm', 'A', '--env-cm-rm', 'X', '--env-sec', 's:K=other']);
+    const r = await h.run(['job', 'update', '-n', 'u', '--env', 'B=2', '--env', 'C=3', '--env-rm', 'A', '--env-cm-rm', 'X', '--env-sec', 's:K=other', '-f']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Updating job 'u'...\nOK\n");
     const patch = h.api.requests.find((x) => x.method === 'PATCH')!;
@@ -214,7 +214,7 @@ describe('job update', () => {
   });
 
   it('clears lists and the registry secret, replaces mounts', async () => {
-    await h.run(['job', 'update', '-n', 'u', '--ac', '--cc', '--rsc', '--mount-rm', '/m', '--mount-cm', '/n=cm', '--as', '3', '--cpu', '2']);
+    await h.run(['job', 'update', '-n', 'u', '--ac', '--cc', '--rsc', '--mount-rm', '/m', '--mount-cm', '/n=cm', '--as', '3', '--cpu', '2', '-f']);
     expect(h.api.requests.find((x) => x.method === 'PATCH')!.body).toEqual({
       run_arguments: [],
       run_commands: [],

@@ -25,7 +25,7 @@ export class Harness {
     return this;
   }
 
-  async run(argv: string[], opts: { env?: Record<string, string | undefined>; isTTY?: boolean; stdinText?: string; options?: RunCliOptions } = {}): Promise<CliResult> {
+  async run(argv: string[], opts: { env?: Record<string, string | undefined>; isTTY?: boolean; stderrIsTTY?: boolean; stdinText?: string; options?: RunCliOptions } = {}): Promise<CliResult> {
     let stdout = '';
     let stderr = '';
     const stdin = opts.stdinText !== undefined ? makeStdin(opts.stdinText) : undefined;
@@ -36,6 +36,7 @@ export class Harness {
         stderr: { write: (s: string) => (stderr += s) },
         env: { ...this.env, ...(opts.env ?? {}) },
         isTTY: opts.isTTY ?? false,
+        stderrIsTTY: opts.stderrIsTTY ?? false,
         ...(stdin ? { stdin } : {}),
       },
       { now: () => NOW, pollMs: 50, ...(opts.options ?? {}) },

@@ -82,10 +82,10 @@ describe('job get', () => {
     expect(r.stdout).toContain(
       [
         'Environment Variables:',
-        '  Type                     Name    Value',
-        '  Literal                  TARGET  World',
-        '  Secret full reference    DB_*    db',
-        '  ConfigMap key reference  K       cm.key',
+        '  Type                      Name    Value',
+        '  Literal                   TARGET  World',
+        '  Secret full reference     DB_*    db',
+        '  Config map key reference  K       cm.key',
       ].join('\n'),
     );
     expect(r.stdout).toContain(
@@ -288,8 +288,12 @@ describe('quiet and colours', () => {
   it('colours OK and FAILED on a TTY unless NO_COLOR is set', async () => {
     const tty = await h.run(['job', 'create', '-n', 'c1'], { isTTY: true });
     expect(tty.stdout).toContain('\x1b[32mOK\x1b[0m');
-    const fail = await h.run(['job', 'get', '-n', 'zzz'], { isTTY: true });
+    const fail = await h.run(['job', 'get', '-n', 'zzz'], { isTTY: true, stderrIsTTY: true });
     expect(fail.stderr).toContain('\x1b[31mFAILED\x1b[0m');
+    // FAILED goes to stderr: coloured by stderr's terminal, not stdout's
+    expect((await h.run(['job', 'get', '-n', 'zzz'], { isTTY: true, stderrIsTTY: false })).stderr).toBe("FAILED\nJob 'zzz' was not found.\n");
+    expect((await h.run(['job', 'get', '-n', 'zzz'], { isTTY: false, stderrIsTTY: true })).stderr).toContain('\x1b[31mFAILED\x1b[0m');
+    expect((await h.run(['job', 'get', '-n', 'zzz'], { stderrIsTTY: true, env: { NO_COLOR: '1' } })).stderr).toBe("FAILED\nJob 'zzz' was not found.\n");
     const plain = await h.run(['job', 'create', '-n', 'c2'], { isTTY: true, env: { NO_COLOR: '1' } });
     expect(plain.stdout).toBe("Creating job 'c2'...\nOK\n");
   });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { age, humanDuration, keyValues, table } from '../../src/cli/format.js';
 import { jsonPathText, jsonPathValues, JsonPathError } from '../../src/cli/jsonpath.js';
-import { flag, rewriteArgv } from '../../src/cli/options.js';
+import { addBooleanCounterparts, flag, rewriteArgv } from '../../src/cli/options.js';
 import { applyEnvChanges, parseEnvFrom } from '../../src/cli/runtime-flags.js';
 
 describe('humanDuration (Kubernetes ages)', () => {
@@ -96,16 +96,24 @@ describe('rewriteArgv', () => {
   flag(sub, '-w, --wait', 'x');
   flag(sub, '--no-wait', 'x', { aliases: ['--nw'] });
   flag(sub, '-f, --force', 'x');
+  flag(sub, '--no-select', 'x');
+  addBooleanCounterparts(sub);
 
   it.each([
     [['jobrun', 'submit', '--arg', 'x', '--ai=1'], ['jobrun', 'submit', '--argument', 'x', '--array-indices=1']],
     [['jobrun', 'submit', '--arg', '--ai', '--array-indexes', '2'], ['jobrun', 'submit', '--argument', '--ai', '--array-indices', '2']],
-    [['jobrun', 'submit', '--nw', '--wait=true', '--force=false'], ['jobrun', 'submit', '--no-wait', '--wait']],
+    [['jobrun', 'submit', '--nw', '--wait=true', '--force=false'], ['jobrun', 'submit', '--no-wait', '--wait', '--no-force']],
+    [['jobrun', 'submit', '--force=TRUE', '--select=false', '--select=true'], ['jobrun', 'submit', '--force', '--no-select', '--select']],
+    [['jobrun', 'submit', '--no-select=false', '--no-wait=true'], ['jobrun', 'submit', '--select', '--no-wait']],
     [['jobrun', 'submit', '--wait=false'], ['jobrun', 'submit', '--no-wait']],
     [['jobrun', 'submit', '--', '--arg'], ['jobrun', 'submit', '--', '--arg']],
     [['jobrun', 'nope', '--arg'], ['jobrun', 'nope', '--arg']],
   ])('%j → %j', (input, output) => {
     expect(rewriteArgv(program, input)).toEqual(output);
+  });
+
+  it('refuses a boolean flag with a value other than true or false, naming the flag', () => {
+    expect(() => rewriteArgv(program, ['jobrun', 'submit', '--force=yes'])).toThrow(/'--force' takes no value/);
   });
 });
 

@@ -7,6 +7,7 @@
  * hopes: waits poll a condition with a generous timeout and fail with a clear message, and no
  * assertion depends on wall-clock durations.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +30,12 @@ export type ConformanceTest =
   | 'recover running'
   | 'recover exited'
   | 'recover unknown'
-  | 'release';
+  | 'release'
+  | 'mount files'
+  | 'mount read-only'
+  | 'mount two'
+  | 'mount not outside'
+  | 'mount secret not logged';
 
 export interface ConformanceOptions {
   /** Tests a driver cannot pass here, each group with the reason (printed as a skip). */
@@ -46,6 +52,12 @@ export interface ConformanceOptions {
   hostProcesses?: boolean;
   /** Timeout of every wait. @default 20000 */
   waitMs?: number;
+  /**
+   * The driver's own diagnostic files (e.g. the launcher's log and attempt index), given the
+   * directory of `makeDriver`: 'mount secret not logged' checks that no secret content ever
+   * appears in them. @default none
+   */
+  diagnosticFiles?: (dir: string) => string[];
 }
 
 /** Polls `condition` until it returns a truthy value; fails with `what` after `timeoutMs`. */
@@ -165,6 +177,29 @@ export function runDriverConformance(
       if (reason) it.skip(`${id} (skipped: ${reason})`, fn);
       else it(id, fn);
     };
+
+    /** A case that needs `capabilities.mounts.enforced`; skipped at run time with the reason otherwise. */
+    const mountTest = (id: ConformanceTest, fn: () => Promise<void>) => {
+      const reason = skipped.get(id);
+      if (reason) return void it.skip(`${id} (skipped: ${reason})`, fn);
+      it(id, async (ctx) => {
+        const m = driver.capabilities.mounts;
+        if (!m.enforced) ctx.skip(`the driver cannot mount: ${m.how}`);
+        await fn();
+      });
+    };
+
+    /** A fresh directory path per call, under /tmp, that exists nowhere yet (inside or outside). */
+    const mountBases: string[] = [];
+    function mountBase(): string {
+      const base = `/tmp/cejobs-conf-${randomBytes(6).toString('hex')}`;
+      mountBases.push(base);
+      return base;
+    }
+    afterAll(() => {
+      // Targets the driver created on this host (see docs: missing mount paths are created).
+      if (options.hostProcesses) for (const b of mountBases) fs.rmSync(b, { recursive: true, force: true });
+    });
 
     function spec(label: string, argv: string[], extra: Partial<InstanceSpec> = {}): InstanceSpec {
       const { command, args } = commandFor(argv);
@@ -382,6 +417,111 @@ export function runDriverConformance(
 
     test('recover unknown', async () => {
       expect(await driver.recover({ attemptId: `never-started-${process.pid}.0.0.0` })).toEqual({ state: 'vanished' });
+    });
+
+    mountTest('mount files', async () => {
+      const d = `${mountBase()}/cfg`;
+      const s = spec('mountfiles', sh('cd "$D" && ls; echo "key1=$(cat key1)"; echo "key2=$(cat key2)"; echo "bytes=$(wc -c < key1)"'), {
+        mounts: [{ mountPath: d, source: 'config_map', name: 'conf-cm', files: { key1: 'value one', key2: 'line a\nline b' } }],
+      });
+      s.env = { ...s.env, D: d };
+      const exit = await run(s);
+      expect(exit.outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      expect(textOf(s.logPath, 'stdout')).toEqual(['key1', 'key2', 'key1=value one', 'key2=line a', 'line b', 'bytes=9']);
+    });
+
+    mountTest('mount read-only', async () => {
+      const d = `${mountBase()}/cfg`;
+      const s = spec(
+        'mountro',
+        sh(
+          [
+            '(echo changed > "$D/key1") 2>/dev/null && echo "overwrote key1" || echo "key1 not writable"',
+            '(: > "$D/new") 2>/dev/null && echo "created new" || echo "new not creatable"',
+            'rm -f "$D/key1" 2>/dev/null; [ -e "$D/key1" ] && echo "key1 still there" || echo "key1 removed"',
+            'echo "key1=$(cat "$D/key1")"',
+          ].join('\n'),
+        ),
+        { mounts: [{ mountPath: d, source: 'config_map', name: 'conf-ro', files: { key1: 'original' } }] },
+      );
+      s.env = { ...s.env, D: d };
+      const exit = await run(s);
+      expect(exit.outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      expect(textOf(s.logPath, 'stdout')).toEqual(['key1 not writable', 'new not creatable', 'key1 still there', 'key1=original']);
+    });
+
+    mountTest('mount two', async () => {
+      const base = mountBase();
+      const s = spec('mounttwo', sh('echo "cfg=$(cat "$B/cfg/mode")"; echo "sec=$(cat "$B/sec/user")"; ls "$B/cfg" "$B/sec"'), {
+        mounts: [
+          { mountPath: `${base}/cfg`, source: 'config_map', name: 'conf-two-cm', files: { mode: 'fast' } },
+          { mountPath: `${base}/sec`, source: 'secret', name: 'conf-two-secret', files: { user: 'admin' } },
+        ],
+      });
+      s.env = { ...s.env, B: base };
+      const exit = await run(s);
+      expect(exit.outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      const out = textOf(s.logPath, 'stdout');
+      expect(out.slice(0, 2)).toEqual(['cfg=fast', 'sec=admin']);
+      expect(out).toContain('mode');
+      expect(out).toContain('user');
+    });
+
+    mountTest('mount not outside', async () => {
+      const d = `${mountBase()}/cfg`;
+      const inside = spec('mountin', sh('cat "$D/key1"; echo; echo ready; trap "exit 0" TERM; while true; do sleep 0.1; done'), {
+        mounts: [{ mountPath: d, source: 'config_map', name: 'conf-out', files: { key1: 'inside only' } }],
+      });
+      inside.env = { ...inside.env, D: d };
+      await driver.start(inside);
+      await waitLog(inside, 'ready');
+      expect(textOf(inside.logPath, 'stdout')[0]).toBe('inside only');
+      // While it runs, an instance without mounts does not see the files ...
+      const outside = spec('mountout', sh('[ -e "$D/key1" ] && echo "key1 visible" || echo "key1 absent"'));
+      outside.env = { ...outside.env, D: d };
+      expect((await run(outside)).outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      expect(textOf(outside.logPath, 'stdout')).toEqual(['key1 absent']);
+      // ... and neither does the host.
+      if (options.hostProcesses) {
+        expect(fs.existsSync(path.join(d, 'key1'))).toBe(false);
+        if (fs.existsSync(d)) expect(fs.readdirSync(d)).toEqual([]);
+      }
+      await driver.stop({ attemptId: inside.attemptId }, { graceMs: 10_000 });
+      expect((await exitOf(inside.attemptId)).outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+    });
+
+    mountTest('mount secret not logged', async () => {
+      const secret = `s3cr3t-${randomBytes(12).toString('hex')}`;
+      const d = `${mountBase()}/sec`;
+      const mounts: InstanceSpec['mounts'] = [{ mountPath: d, source: 'secret', name: 'conf-secret', files: { password: secret } }];
+      const noSecretIn = (files: string[]) => {
+        for (const f of files) {
+          let text: string;
+          try {
+            text = fs.readFileSync(f, 'utf8');
+          } catch {
+            continue; // not written (yet)
+          }
+          if (text.includes(secret)) throw new Error(`the secret's content appears in ${f}`);
+        }
+      };
+      const diagnostics = () => options.diagnosticFiles?.(dir) ?? [];
+      const quiet = spec('secretquiet', sh('[ -s "$D/password" ] && echo present; echo ready; trap "exit 0" TERM; while true; do sleep 0.1; done'), { mounts });
+      quiet.env = { ...quiet.env, D: d };
+      await driver.start(quiet);
+      await waitLog(quiet, 'ready');
+      expect(textOf(quiet.logPath, 'stdout')).toEqual(['present', 'ready']);
+      noSecretIn(diagnostics()); // while it runs (e.g. an attempt index on disk)
+      await driver.stop({ attemptId: quiet.attemptId }, { graceMs: 10_000 });
+      await exitOf(quiet.attemptId);
+      await driver.release({ attemptId: quiet.attemptId });
+      noSecretIn([quiet.logPath, ...diagnostics()]);
+      // A workload that prints it: it is in that instance's log, still in no diagnostic file.
+      const loud = spec('secretloud', sh('cat "$D/password"; echo'), { mounts });
+      loud.env = { ...loud.env, D: d };
+      expect((await run(loud)).outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+      expect(textOf(loud.logPath, 'stdout')).toEqual([secret]);
+      noSecretIn(diagnostics());
     });
 
     test('release', async () => {

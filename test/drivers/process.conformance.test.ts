@@ -5,6 +5,13 @@ import { afterAll } from 'vitest';
 import { createProcessDriver, shutdownLauncher } from '../../src/drivers/process/driver.js';
 import { runDriverConformance } from '../conformance/driver-conformance.js';
 
+/** The launcher's log and attempt index: never to hold a secret's content. */
+const launcherFiles = (dir: string) => () => {
+  const attempts = path.join(dir, 'attempts');
+  const index = fs.existsSync(attempts) ? fs.readdirSync(attempts).map((f) => path.join(attempts, f)) : [];
+  return [path.join(dir, 'launcher.log'), ...index];
+};
+
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-process-conf-'));
 const launcherDir = path.join(root, 'launcher');
 const rssLauncherDir = path.join(root, 'launcher-rss');
@@ -12,13 +19,14 @@ const rssLauncherDir = path.join(root, 'launcher-rss');
 // Default mode: cgroups where the host allows them.
 runDriverConformance('process', () => createProcessDriver({ launcherDir, idleExitMs: 5_000 }), {
   hostProcesses: true,
+  diagnosticFiles: launcherFiles(launcherDir),
 });
 
 // Without cgroups: stop and cleanup rely on process groups and sessions alone.
 runDriverConformance(
   'process-rss-watch',
   () => createProcessDriver({ launcherDir: rssLauncherDir, idleExitMs: 5_000, limitMode: 'rss-watch' }),
-  { hostProcesses: true },
+  { hostProcesses: true, diagnosticFiles: launcherFiles(rssLauncherDir) },
 );
 
 afterAll(async () => {

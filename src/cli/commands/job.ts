@@ -6,14 +6,16 @@ import { ApiError } from '../../client/errors.js';
 import type { ApiJob } from '../../client/types.js';
 import { listDocument, printFormatted, type CliContext, type CommonOptions } from '../context.js';
 import { UsageError } from '../errors.js';
-import { commonFlags, flag } from '../options.js';
+import { commonFlags, flag, quietFlag } from '../options.js';
 import { confirm } from '../prompt.js';
-import { addRuntimeFlags, changedFields, newResourceFields } from '../runtime-flags.js';
+import { checkReferences, referencesOf } from '../references.js';
+import { addRuntimeFlags, changedFields, FORCE_HELP, newResourceFields } from '../runtime-flags.js';
 import { jobsTable, renderJob, sortResources } from '../views.js';
 import { action, deleteFlags, examples, isNotFound, projectOrUndefined, sortFlag, sortOf } from './util.js';
 
 interface NameOptions extends CommonOptions {
   name: string;
+  force?: boolean;
 }
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
@@ -22,7 +24,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
   const create = group.command('create').description('Create a job');
   flag(create, '-n, --name <name>', 'Name of the job: lowercase letters, digits and -, at most 63 characters', { required: true });
   const readCreate = addRuntimeFlags(create, 'create');
-  flag(create, '-f, --force', 'Accepted for compatibility (references are checked when an instance starts)');
+  flag(create, '-f, --force', FORCE_HELP);
   commonFlags(create);
   examples(create, [
     'ce job create --name myjob --image icr.io/codeengine/helloworld',
@@ -31,10 +33,13 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     'ce job create --name withenv --image IMAGE --env TARGET=World --env-from-configmap mycm --env-from-secret DB_=dbsecret',
   ]);
   action<NameOptions>(ctx, create, async ({ out, opts }) => {
-    const body = { name: opts.name, ...newResourceFields(readCreate(opts as unknown as Record<string, unknown>)) };
-    out.info(`Creating job '${opts.name}'...`);
+    const input = readCreate(opts as unknown as Record<string, unknown>);
+    const body = { name: opts.name, ...newResourceFields(input) };
     const client = await ctx.client();
-    const job = await client.createJob(await ctx.project(), body);
+    const project = await ctx.project();
+    if (!opts.force) await checkReferences(client, project, referencesOf(input));
+    out.info(`Creating job '${opts.name}'...`);
+    const job = await client.createJob(project, body);
     if (opts.output) printFormatted(out, opts.output, job);
     out.ok();
   });
@@ -42,7 +47,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
   const update = group.command('update').description("Update a job's configuration (runs already submitted keep theirs)");
   flag(update, '-n, --name <name>', 'Name of the job', { required: true });
   const readUpdate = addRuntimeFlags(update, 'update');
-  flag(update, '-f, --force', 'Accepted for compatibility');
+  flag(update, '-f, --force', FORCE_HELP);
   commonFlags(update);
   examples(update, [
     'ce job update --name hellojob --cpu 2 --memory 8G',
@@ -53,6 +58,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     const input = readUpdate(opts as unknown as Record<string, unknown>);
     const client = await ctx.client();
     const project = await ctx.project();
+    if (!opts.force) await checkReferences(client, project, referencesOf(input));
     out.info(`Updating job '${opts.name}'...`);
     let job: ApiJob | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -107,7 +113,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
   flag(del, '-n, --name <name>', 'Name of the job', { required: true });
   deleteFlags(del);
   flag(del, '-o, --orphan-job-runs', 'Keep the job runs of the job (delete them separately)');
-  flag(del, '-q, --quiet', 'Only print results, no progress messages');
+  quietFlag(del);
   examples(del, ['ce job delete --name myjob', 'ce job delete --name myjob-daemon -f', 'ce job delete --name myjob --orphan-job-runs -f']);
   action<NameOptions & { force?: boolean; ignoreNotFound?: boolean; orphanJobRuns?: boolean }>(ctx, del, async ({ out, opts, path }) => {
     if (!(await confirm(ctx.io, `Are you sure you want to delete job ${opts.name}?`, { force: Boolean(opts.force), command: path }))) {

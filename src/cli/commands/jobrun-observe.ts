@@ -3,10 +3,9 @@
  * `--jobrun`/`-j`) or one instance (`--instance/-i`, whose run is its name minus `-<index>-<retry>`).
  */
 import type { Command } from 'commander';
-import type { LogStreamRecord } from '../../client/types.js';
-import { printFormatted, type CliContext, type CommonOptions } from '../context.js';
+import { printFormatted, printStreamed, type CliContext, type CommonOptions } from '../context.js';
 import { UsageError } from '../errors.js';
-import { commonFlags, flag, intParser } from '../options.js';
+import { commonFlags, flag, quietFlag, intParser } from '../options.js';
 import { eventsTable, logLine, renderLogs } from '../views.js';
 import { action, examples, runOfInstance } from './util.js';
 
@@ -64,7 +63,7 @@ export function registerJobRunObserveCommands(group: Command, ctx: CliContext): 
     let current: string | undefined;
     for await (const rec of client.followLogs(project, t.run, query)) {
       if (opts.output) {
-        out.line(JSON.stringify(rec as LogStreamRecord));
+        printStreamed(out, opts.output, rec);
         continue;
       }
       const group = `${rec.instance}/${rec.container}`;
@@ -97,7 +96,7 @@ export function registerJobRunObserveCommands(group: Command, ctx: CliContext): 
   // ---- restart ------------------------------------------------------------------------------
   const restart = group.command('restart').description('Restart the running instances of a job run, or one instance');
   targetFlags(restart);
-  flag(restart, '-q, --quiet', 'Only print results, no progress messages');
+  quietFlag(restart);
   examples(restart, ['ce jobrun restart --name myjobrun-daemon', 'ce jobrun restart --instance myjobrun-daemon-0-0']);
   action<TargetOptions>(ctx, restart, async ({ out, opts, path }) => {
     const t = target(opts, path);

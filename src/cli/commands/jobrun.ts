@@ -12,9 +12,10 @@ import type { ApiJobRun } from '../../client/types.js';
 import { listDocument, printFormatted, type CliContext, type CommonOptions } from '../context.js';
 import { CliFailure, UsageError } from '../errors.js';
 import type { Output } from '../io.js';
-import { commonFlags, flag, intParser } from '../options.js';
+import { commonFlags, flag, quietFlag, intParser } from '../options.js';
 import { confirm } from '../prompt.js';
-import { addRuntimeFlags, changedFields, newResourceFields } from '../runtime-flags.js';
+import { checkReferences, referencesOf } from '../references.js';
+import { addRuntimeFlags, changedFields, FORCE_HELP, newResourceFields } from '../runtime-flags.js';
 import { failedIndexLines, jobRunsTable, renderJobRun, sortResources } from '../views.js';
 import { waitForRun } from '../wait.js';
 import { action, deleteFlags, examples, isNotFound, projectOrUndefined, sortFlag, sortOf } from './util.js';
@@ -91,7 +92,7 @@ export function registerJobRunCommands(program: Command, ctx: CliContext): Comma
   const readSubmit = addRuntimeFlags(submit, 'submit');
   overrideFlag(submit);
   waitFlags(submit);
-  flag(submit, '-f, --force', 'Accepted for compatibility');
+  flag(submit, '-f, --force', FORCE_HELP);
   commonFlags(submit);
   examples(submit, [
     'ce jobrun submit --name myjobrun-daemon --job myjob-daemon',
@@ -100,16 +101,18 @@ export function registerJobRunCommands(program: Command, ctx: CliContext): Comma
     "ce jobrun submit --name standalone --cmd /bin/sh --arg -c --arg 'echo $JOB_INDEX' --array-size 10",
     'ce jobrun submit --job myjob --array-indices 4-5 --array-size-var-override 10',
   ]);
-  action<CommonOptions & WaitFlags & { name?: string; job?: string; arraySizeVarOverride?: number }>(ctx, submit, async ({ out, opts, path }) => {
+  action<CommonOptions & WaitFlags & { name?: string; job?: string; arraySizeVarOverride?: number; force?: boolean }>(ctx, submit, async ({ out, opts, path }) => {
     if (!opts.job && !opts.name) {
       throw new UsageError("Required option '--name' not specified: a job run without --job needs a name (and --image or --cmd).", path);
     }
-    const proto: JobRunPrototype = { ...newResourceFields(readSubmit(opts as unknown as Record<string, unknown>)) };
+    const input = readSubmit(opts as unknown as Record<string, unknown>);
+    const proto: JobRunPrototype = { ...newResourceFields(input) };
     if (opts.job) proto.job_name = opts.job;
     proto.name = opts.name ?? generateRunName(opts.job, Math.random);
     if (opts.arraySizeVarOverride !== undefined) proto.scale_array_size_variable_override = opts.arraySizeVarOverride;
     const client = await ctx.client();
     const project = await ctx.project();
+    if (!opts.force) await checkReferences(client, project, referencesOf(input));
     out.info(`Submitting job run '${proto.name}'...`);
     const run = await submitNamed(client, project, proto, opts.name !== undefined);
     await finishSubmit(ctx, out, client, project, run, opts);
@@ -123,19 +126,21 @@ export function registerJobRunCommands(program: Command, ctx: CliContext): Comma
   overrideFlag(resubmit);
   flag(resubmit, '--failed', "Rerun only the previous run's failed indices, keeping its JOB_ARRAY_SIZE (cejobs extension)");
   waitFlags(resubmit);
+  flag(resubmit, '-f, --force', FORCE_HELP);
   commonFlags(resubmit);
   examples(resubmit, [
     'ce jobrun resubmit --jobrun myjobrun',
     'ce jobrun resubmit --name myjobresubmit --jobrun myjobrun --array-indices 4-5',
     'ce jobrun resubmit --jobrun myjobrun --failed --wait',
   ]);
-  action<CommonOptions & WaitFlags & { jobrun: string; name?: string; arraySizeVarOverride?: number; failed?: boolean }>(
+  action<CommonOptions & WaitFlags & { jobrun: string; name?: string; arraySizeVarOverride?: number; failed?: boolean; force?: boolean }>(
     ctx,
     resubmit,
     async ({ out, opts, path }) => {
       const input = readResubmit(opts as unknown as Record<string, unknown>);
       const client = await ctx.client();
       const project = await ctx.project();
+      if (!opts.force) await checkReferences(client, project, referencesOf(input));
       out.info(`Getting job run '${opts.jobrun}'...`);
       const previous = await client.getJobRun(project, opts.jobrun);
       if (!previous.job_name && !opts.name) {
@@ -194,7 +199,7 @@ export function registerJobRunCommands(program: Command, ctx: CliContext): Comma
   flag(del, '-n, --name <name>', 'Name of the job run', { conflicts: ['job'] });
   flag(del, '-j, --job <job>', 'Delete every job run of this job');
   deleteFlags(del);
-  flag(del, '-q, --quiet', 'Only print results, no progress messages');
+  quietFlag(del);
   examples(del, ['ce jobrun delete --name myjobrun-daemon -f', 'ce jobrun delete --job myjob -f']);
   action<CommonOptions & { name?: string; job?: string; force?: boolean; ignoreNotFound?: boolean }>(ctx, del, async ({ out, opts, path }) => {
     if (!opts.name && !opts.job) throw new UsageError("Required option '--name' (or '--job') not specified.", path);

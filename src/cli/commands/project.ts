@@ -9,7 +9,7 @@ import { listDocument, printFormatted, type CliContext, type CommonOptions } fro
 import { UsageError } from '../errors.js';
 import { keyValues } from '../format.js';
 import { confirm } from '../prompt.js';
-import { commonFlags, flag } from '../options.js';
+import { commonFlags, flag, quietFlag } from '../options.js';
 import { projectsTable, renderProject, sortResources } from '../views.js';
 import { action, deleteFlags, examples, isNotFound, sortFlag, sortOf } from './util.js';
 
@@ -58,7 +58,7 @@ export function registerProjectCommands(program: Command, ctx: CliContext): void
 
   const sel = group.command('select').description('Select the project that other commands work in');
   refFlags(sel);
-  flag(sel, '-q, --quiet', 'Only print results, no progress messages');
+  quietFlag(sel);
   examples(sel, ['ce project select --name myproject', 'ce project select --id 01234567-abcd-abcd-abcd-abcdabcd1111']);
   action<ProjectRefOptions>(ctx, sel, async ({ out, opts, path }) => {
     const ref = projectRef(opts, path);
@@ -119,7 +119,7 @@ export function registerProjectCommands(program: Command, ctx: CliContext): void
   const del = group.command('delete').description('Delete a project with its jobs and job runs (running instances are stopped)');
   refFlags(del);
   deleteFlags(del);
-  flag(del, '-q, --quiet', 'Only print results, no progress messages');
+  quietFlag(del);
   examples(del, ['ce project delete --name myproject', 'ce project delete --name myproject -f']);
   action<ProjectRefOptions & { force?: boolean; ignoreNotFound?: boolean }>(ctx, del, async ({ out, opts, path }) => {
     const ref = projectRef(opts, path);

@@ -30,6 +30,8 @@ export interface ProcessDriverOptions {
   cgroupParent?: string;
   /** Given to a launcher this driver spawns: period of its RSS / scratch-size checks (ms). */
   watchMs?: number;
+  /** Given to a launcher this driver spawns: `off` never mounts config maps or secrets. @default 'auto' */
+  mountMode?: 'auto' | 'off';
 }
 
 export async function createProcessDriver(options: ProcessDriverOptions): Promise<Driver> {
@@ -40,6 +42,7 @@ export async function createProcessDriver(options: ProcessDriverOptions): Promis
     ...(options.cgroupRoot ? { cgroupRoot: options.cgroupRoot } : {}),
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     ...(options.watchMs ? { watchMs: options.watchMs } : {}),
+    ...(options.mountMode ? { mountMode: options.mountMode } : {}),
     clientName: `process-driver pid ${process.pid}`,
   });
   return new ProcessDriver(client, options);
@@ -65,7 +68,9 @@ class ProcessDriver implements Driver {
     this.capabilities = {
       limits: caps.limits,
       capacity: options.capacity ?? { cpuMillis: os.availableParallelism() * 1000, memoryBytes: os.totalmem() },
-      mounts: { enforced: false, how: 'not available: the launcher does not mount files' },
+      mounts: caps.mounts
+        ? { ...caps.mounts }
+        : { enforced: false, how: 'not available: the running launcher predates mounts (restart it)' },
       requiresCommand: true,
       runsImages: false,
     };
