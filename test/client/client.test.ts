@@ -248,3 +248,63 @@ describe('streams', () => {
     }
   });
 });
+
+describe('CejobsClient config maps and secrets', () => {
+  it('config maps: list (all pages), create, get with etag, replace with If-Match, delete', async () => {
+    const { client, server } = await clientFor((req) => {
+      if (req.method === 'GET' && req.path.endsWith('/config_maps')) {
+        return req.query.get('start')
+          ? { body: { config_maps: [{ name: 'b' }], limit: 100 } }
+          : { body: { config_maps: [{ name: 'a' }], limit: 100, next: { href: '', start: 'n1' } } };
+      }
+      if (req.method === 'POST') return { status: 201, body: { name: 'c', entity_tag: '1', data: { k: 'v' } }, headers: { etag: '1' } };
+      if (req.method === 'GET') return { body: { name: 'c', entity_tag: '3', data: {} }, headers: { etag: '"3"' } };
+      if (req.method === 'PUT') return { body: { name: 'c', entity_tag: '4', data: { k: 'w' } }, headers: { etag: '4' } };
+      return { status: 202 };
+    });
+    expect((await client.listAllConfigMaps('p')).map((c) => c.name)).toEqual(['a', 'b']);
+    expect(server.requests[1]!.query.get('start')).toBe('n1');
+    expect((await client.createConfigMap('p', { name: 'c', data: { k: 'v' } })).data).toEqual({ k: 'v' });
+    expect(server.requests[2]!.body).toEqual({ name: 'c', data: { k: 'v' } });
+    const got = await client.getConfigMap('p', 'c');
+    expect(got.etag).toBe('"3"');
+    const replaced = await client.replaceConfigMap('p', 'c', { k: 'w' }, got.etag);
+    expect(replaced.etag).toBe('4');
+    const put = server.requests[4]!;
+    expect(put.method).toBe('PUT');
+    expect(put.path).toBe('/v2/projects/p/config_maps/c');
+    expect(put.headers['if-match']).toBe('"3"');
+    expect(put.body).toEqual({ data: { k: 'w' } });
+    await client.deleteConfigMap('p', 'c');
+    expect(server.requests[5]!.method).toBe('DELETE');
+  });
+
+  it('secrets: reveal only when asked, format filter, replace with {format, data}', async () => {
+    const { client, server } = await clientFor((req) => {
+      if (req.method === 'GET' && req.path.endsWith('/secrets')) return { body: { secrets: [{ name: 's', format: 'registry' }], limit: 100 } };
+      if (req.method === 'GET') return { body: { name: 's', format: 'generic', entity_tag: '5', data: { a: 'REDACTED' } } };
+      if (req.method === 'PUT') return { body: { name: 's', entity_tag: '6', data: {} }, headers: { etag: '6' } };
+      if (req.method === 'POST') return { status: 201, body: { name: 's' } };
+      return { status: 202 };
+    });
+    await client.getSecret('p', 's');
+    const revealed = await client.getSecret('p', 's', { reveal: true });
+    expect(revealed.etag).toBe('5'); // from the body when there is no ETag header
+    await client.listAllSecrets('p', { format: 'registry' });
+    await client.listSecrets('p', { reveal: true, limit: 10 });
+    await client.createSecret('p', { name: 's', format: 'hmac_auth', data: { access_key_id: 'i', secret_access_key: 'k' } });
+    await client.replaceSecret('p', 's', { format: 'generic', data: { a: 'b' } }, '5');
+    await client.deleteSecret('p', 's');
+    const [g1, g2, l1, l2, post, put, del] = server.requests;
+    expect(g1!.query.get('reveal')).toBeNull();
+    expect(g2!.query.get('reveal')).toBe('true');
+    expect(l1!.query.get('format')).toBe('registry');
+    expect(l1!.query.get('reveal')).toBeNull();
+    expect(l2!.query.get('reveal')).toBe('true');
+    expect(l2!.query.get('limit')).toBe('10');
+    expect(post!.body).toEqual({ name: 's', format: 'hmac_auth', data: { access_key_id: 'i', secret_access_key: 'k' } });
+    expect(put!.headers['if-match']).toBe('5');
+    expect(put!.body).toEqual({ format: 'generic', data: { a: 'b' } });
+    expect(del!.path).toBe('/v2/projects/p/secrets/s');
+  });
+});
