@@ -2,8 +2,8 @@
  * End to end: config maps and secrets with `ce` (in-process) against a real server
  * (src/server/serve.ts, process driver): create a config map and a secret, a job taking env
  * from both (full reference, key reference) plus a literal, submit with --wait, and check the
- * instance's log. Also the secret's redaction and --decode, and the existence check. (Mounts
- * are left to the process driver's own tests.)
+ * instance's log. Also the secret's redaction and --decode, the existence check, and config
+ * maps and secrets mounted as read-only files into a real process instance.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,6 +81,29 @@ describe('config maps and secrets end to end', () => {
     expect(run.code).toBe(0);
     const logs = await ce('jobrun', 'logs', '-n', 'envrun', '--raw');
     expect(logs.stdout).toContain(`color=blue size=large pw=${PW} lit=plain user=none`);
+  }, 90_000);
+
+  it('mounts a config map and a secret as read-only files into a process instance', async () => {
+    const dir = `/tmp/cejobs-e2e-mount-${process.pid}`;
+    const job = await ce(
+      'job', 'create', '--name', 'mountjob', '--cmd', '/bin/sh', '--arg', '-c',
+      '--arg', `echo "cfg=$(cat ${dir}/cfg/COLOR) pw=$(cat ${dir}/sec/PASSWORD)"; touch ${dir}/cfg/new 2>/dev/null && echo writable || echo read-only`,
+      '--mount-configmap', `${dir}/cfg=app-config`, '--mount-secret', `${dir}/sec=db`,
+    );
+    expect(job.stderr).toBe('');
+    const get = await ce('job', 'get', '-n', 'mountjob');
+    expect(get.stdout).toContain('Mounts:');
+    expect(get.stdout).toMatch(new RegExp(`${dir}/cfg\\s+Config map\\s+app-config`));
+    expect(get.stdout).toMatch(new RegExp(`${dir}/sec\\s+Secret\\s+db`));
+    const run = await ce('jobrun', 'submit', '--job', 'mountjob', '--name', 'mountrun', '--wait', '--wait-timeout', '60');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const logs = await ce('jobrun', 'logs', '-n', 'mountrun', '--raw');
+    expect(logs.stdout).toContain(`cfg=blue pw=${PW}`);
+    expect(logs.stdout).toContain('read-only');
+    // outside the instance the mount point holds nothing
+    expect(fs.readdirSync(`${dir}/cfg`)).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 90_000);
 
   it('updates and deletes', async () => {
