@@ -3,22 +3,10 @@
  * is by project id, so projects are isolated by construction. Secret rows hold ciphertext only;
  * sealing and opening is the engine's (engine/secret-box.ts).
  */
-import type Database from 'better-sqlite3';
 import type { SecretFormat } from '../domain/config.js';
 import type { Db } from './database.js';
 import type { ConfigMapRow, Page, SecretRow } from './rows.js';
-
-type Statement = Database.Statement<unknown[], unknown>;
-type Raw = Record<string, unknown>;
-
-const encodeToken = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
-const decodeToken = (token: string): string => Buffer.from(token, 'base64url').toString('utf8');
-
-function page<T extends { name: string }>(rows: T[], limit: number): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: encodeToken(items[items.length - 1]!.name) };
-}
+import { page, startAfter, Statements, type ListOptions, type Raw } from './sql.js';
 
 function toConfigMap(r: Raw): ConfigMapRow {
   return {
@@ -44,23 +32,17 @@ function toSecret(r: Raw): SecretRow {
   };
 }
 
-export interface ConfigListOptions {
-  limit?: number;
-  start?: string;
-}
+export type ConfigListOptions = ListOptions;
 
 export class ConfigStore {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(private readonly db: Db) {}
+  constructor(db: Db) {
+    this.statements = new Statements(db);
+  }
 
-  private q(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  private q(sql: string) {
+    return this.statements.get(sql);
   }
 
   // ── config maps ─────────────────────────────────────────────────────────────────────────
@@ -76,7 +58,7 @@ export class ConfigStore {
 
   listConfigMaps(projectId: string, options: ConfigListOptions = {}): Page<ConfigMapRow> {
     const limit = options.limit ?? 100;
-    const after = options.start ? decodeToken(options.start) : '';
+    const after = startAfter(options);
     const rows = this.q('SELECT * FROM config_maps WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?')
       .all(projectId, after, limit + 1) as Raw[];
     return page(rows.map(toConfigMap), limit);
@@ -107,7 +89,7 @@ export class ConfigStore {
   /** Secrets of a project by name; `format` filters. */
   listSecrets(projectId: string, options: ConfigListOptions & { format?: SecretFormat } = {}): Page<SecretRow> {
     const limit = options.limit ?? 100;
-    const after = options.start ? decodeToken(options.start) : '';
+    const after = startAfter(options);
     const rows = (
       options.format === undefined
         ? this.q('SELECT * FROM secrets WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, limit + 1)

@@ -2,21 +2,12 @@
  * The store: repositories over one SQLite database. All methods are synchronous (better-sqlite3);
  * `transaction(fn)` groups several writes into one atomic, durable commit. Callers never see SQL.
  */
-import type Database from 'better-sqlite3';
 import type { Db } from './database.js';
+import { json, opt, page, startAfter, Statements, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
 import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
-
-type Statement = Database.Statement<unknown[], unknown>;
-
-const encodeToken = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
-const decodeToken = (token: string): string => Buffer.from(token, 'base64url').toString('utf8');
-
-type Raw = Record<string, unknown>;
-const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
-const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(v as string) as T));
 
 function toProject(r: Raw): ProjectRow {
   return {
@@ -100,16 +91,7 @@ function toEvent(r: Raw): EventRow {
   };
 }
 
-function page<T extends { name: string }>(rows: T[], limit: number): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: encodeToken(items[items.length - 1]!.name) };
-}
-
-export interface ListOptions {
-  limit?: number;
-  start?: string;
-}
+export type { ListOptions };
 
 export class Store {
   readonly db: Db;
@@ -118,6 +100,7 @@ export class Store {
 
   constructor(db: Db) {
     this.db = db;
+    this.statements = new Statements(db);
     this.config = new ConfigStore(db);
   }
 
@@ -125,16 +108,11 @@ export class Store {
     return new Store(openDatabase(file, options));
   }
 
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
   /** A prepared statement, compiled once per SQL text. */
-  private q(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  private q(sql: string) {
+    return this.statements.get(sql);
   }
 
   close(): void {
@@ -184,7 +162,7 @@ export class Store {
 
   listJobs(projectId: string, options: ListOptions = {}): Page<JobRow> {
     const limit = options.limit ?? 100;
-    const after = options.start ? decodeToken(options.start) : '';
+    const after = startAfter(options);
     const rows = this.q('SELECT * FROM jobs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?')
       .all(projectId, after, limit + 1) as Raw[];
     return page(rows.map(toJob), limit);
@@ -250,7 +228,7 @@ export class Store {
   /** Runs of a project (not being deleted), by name; `jobName` filters. */
   listRuns(projectId: string, options: ListOptions & { jobName?: string } = {}): Page<RunRow> {
     const limit = options.limit ?? 100;
-    const after = options.start ? decodeToken(options.start) : '';
+    const after = startAfter(options);
     const rows = (
       options.jobName === undefined
         ? this.q('SELECT * FROM job_runs WHERE project_id = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?')
