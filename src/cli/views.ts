@@ -60,11 +60,12 @@ function header(resource: { name: string; id: string; project_id: string; create
 
 type Spec = ApiJob | ApiJobRun;
 
-function imageAndResources(spec: Spec, jobRef?: string): string[] {
+function imageAndResources(spec: Spec, jobRef?: string, runsOn?: string): string[] {
   const top: KeyValue[] = [];
   if (jobRef !== undefined) top.push(['Job Ref', jobRef]);
   top.push(['Image', spec.image_reference ?? '']);
   if (spec.image_secret) top.push(['Registry Secret', spec.image_secret]);
+  if (runsOn) top.push(['Runs On', `${runsOn} driver`]);
   if (spec.run_commands?.length) top.push(['Command', spec.run_commands.join(' ')]);
   if (spec.run_arguments?.length) top.push(['Arguments', spec.run_arguments.join(' ')]);
   top.push(['Resource Allocation', null]);
@@ -94,7 +95,8 @@ function runtime(spec: Spec, arraySizeValue?: string): string[] {
 }
 
 /** `ce job get`. */
-export function renderJob(job: ApiJob, project: ApiProject | undefined, now: Date): string[] {
+/** `runsOn`: the driver that runs the job's instances (the server's), shown when known. */
+export function renderJob(job: ApiJob, project: ApiProject | undefined, now: Date, runsOn?: string): string[] {
   const lines = [...keyValues(header(job, project, now)), ''];
   if (job.last_job_run) {
     lines.push(
@@ -111,7 +113,7 @@ export function renderJob(job: ApiJob, project: ApiProject | undefined, now: Dat
     );
   }
   lines.push(...envSection(job.run_env_variables), ...mountsSection(job.run_volume_mounts));
-  lines.push(...imageAndResources(job), '', ...runtime(job));
+  lines.push(...imageAndResources(job, undefined, runsOn), '', ...runtime(job));
   return lines;
 }
 
@@ -156,7 +158,7 @@ export function renderJobRun(
   const size = arraySize(run.scale_array_spec);
   const lines = [...keyValues(header(run, project, now)), ''];
   lines.push(...envSection(run.run_env_variables), ...mountsSection(run.run_volume_mounts));
-  lines.push(...imageAndResources(run, run.job_name ?? ''), '');
+  lines.push(...imageAndResources(run, run.job_name ?? '', instances.find((i) => i.driver)?.driver), '');
   lines.push(...runtime(run, String(run.scale_array_size_variable_override ?? size)), '');
 
   lines.push('Status:');

@@ -3,6 +3,8 @@
  * The only module of the control plane (with the server to come) that reads the environment;
  * the launcher, a separate process, reads its own `CEJOBS_LAUNCHER_*` / `CEJOBS_CGROUP_*`.
  */
+import crypto from 'node:crypto';
+import path from 'node:path';
 import { defaultHome } from '../shared/state-home.js';
 import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -16,6 +18,16 @@ export interface LocalEngineOptions extends Partial<Omit<EngineOptions, 'driver'
   driver?: DriverName;
   /** Options of the process driver (limit mode, capacity, launcher idle time...). */
   process?: DriverSetup['process'];
+  /** Options of the container driver (socket, network, pull timeout...). */
+  container?: DriverSetup['container'];
+}
+
+/**
+ * The container driver's owner label for a state home: it adopts (and removes) only containers
+ * with its own label, so two state homes can share one Docker/Podman engine.
+ */
+export function containerOwner(home: string): string {
+  return `cejobs-${crypto.createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -28,7 +40,12 @@ export async function openLocalEngine(options: LocalEngineOptions = {}): Promise
   const home = options.home ?? defaultHome();
   const layout = new StateLayout(home);
   const secretKey = options.secretKey ?? ensureSecretKey(home, process.env);
-  const setup: DriverSetup = { launcherDir: layout.launcherDir, process: options.process };
+  const socket = process.env.CEJOBS_CONTAINER_SOCKET?.trim();
+  const setup: DriverSetup = {
+    launcherDir: layout.launcherDir,
+    process: options.process,
+    container: { owner: containerOwner(home), ...(socket ? { socketPath: socket } : {}), ...options.container },
+  };
   if (options.clock) setup.clock = options.clock;
   const driver = await createDriver(options.driver ?? 'process', setup);
   try {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildApp } from '../api/app.js';
-import type { DriverName } from '../drivers/registry.js';
+import { chooseDriver, type DriverName } from '../drivers/registry.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineSettingsInput } from '../engine/settings.js';
 import { serverFile, type ServerRecord } from '../shared/state-home.js';
@@ -25,10 +25,11 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks any free port. @default 0 */
   port?: number;
-  /** @default 'process' */
-  driver?: DriverName;
+  /** `auto` picks `container` when a Docker/Podman socket answers, else `process` (see `chooseDriver`). @default 'auto' */
+  driver?: DriverName | 'auto';
   settings?: EngineSettingsInput;
   process?: LocalEngineOptions['process'];
+  container?: LocalEngineOptions['container'];
   /** Where the server's own messages go. @default console.error */
   log?: (line: string) => void;
 }
@@ -55,9 +56,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     engine = await openLocalEngine({
       home,
       secretKey,
-      driver: options.driver,
+      driver: options.driver === undefined || options.driver === 'auto' ? (await chooseDriver(process.env)).name : options.driver,
       settings: options.settings,
       process: options.process,
+      container: options.container,
       warn: (message, error) => log(`warning: ${message}${error instanceof Error ? `: ${error.message}` : ''}`),
     });
     const startedAt = new Date().toISOString();

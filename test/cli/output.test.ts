@@ -91,6 +91,7 @@ describe('job get', () => {
     expect(r.stdout).toContain(
       [
         'Image:                icr.io/codeengine/helloworld',
+        'Runs On:              fake driver',
         'Resource Allocation:',
         '  CPU:                1',
         '  Ephemeral Storage:  400M',

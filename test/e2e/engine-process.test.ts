@@ -13,6 +13,7 @@ import type { Engine } from '../../src/engine/engine.js';
 const sample = path.resolve(__dirname, '../../samples/helloworld/helloworld.mjs');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-e2e-'));
 let engine: Engine;
+let projectId = '';
 
 const open = () =>
   openLocalEngine({
@@ -31,14 +32,16 @@ async function until(what: string, cond: () => boolean, ms = 30_000): Promise<vo
   }
 }
 
-/** Processes whose environment says they belong to the job run `run`. */
+/** Processes whose environment says they belong to the job run `run` of this test's engine. */
 function processesOfRun(run: string): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (env.split('\0').includes(`CE_JOBRUN=${run}`)) {
+      const vars = env.split('\0');
+      // the project id is unique to this state home: other tests may name a run the same
+      if (vars.includes(`CE_JOBRUN=${run}`) && vars.includes(`CE_PROJECT_ID=${projectId}`)) {
         const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
         // a zombie (state Z) has ended; only its exit status waits to be collected
         if (!/^\d+ \(.*\) Z /.test(stat)) pids.push(Number(entry));
@@ -55,6 +58,7 @@ const purged = (run: string): boolean => engine.store.getRun(engine.getProject('
 
 beforeAll(async () => {
   engine = await open();
+  projectId = engine.getProject('default').id;
 });
 
 afterAll(async () => {

@@ -90,8 +90,9 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     out.ok();
     if (opts.output) return printFormatted(out, opts.output, job);
     const project = await projectOrUndefined(client, projectName);
+    const driver = await client.serverInfo().then((i) => i.driver, () => undefined);
     out.info();
-    for (const l of renderJob(job, project, ctx.now())) out.line(l);
+    for (const l of renderJob(job, project, ctx.now(), driver)) out.line(l);
   });
 
   const list = group.command('list').description('List the jobs of the selected project');

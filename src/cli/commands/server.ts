@@ -26,13 +26,16 @@ import { action, examples } from './util.js';
 interface ListenOptions extends CommonOptions {
   host?: string;
   port?: number;
-  driver?: DriverName;
+  driver?: DriverName | 'auto';
 }
 
 function listenFlags(cmd: Command): void {
   flag(cmd, '--host <host>', 'Address to listen on', { shownDefault: '127.0.0.1' });
   flag(cmd, '--port <port>', 'Port to listen on; 0 picks a free one', { parse: intParser(0, 65535), shownDefault: '0' });
-  flag(cmd, '--driver <driver>', 'Where instances run', { choices: [...DRIVER_NAMES], shownDefault: 'process' });
+  flag(cmd, '--driver <driver>', 'Where instances run: auto picks container when a Docker/Podman socket answers (CEJOBS_CONTAINER_SOCKET, DOCKER_HOST, standard paths), else process', {
+    choices: ['auto', ...DRIVER_NAMES],
+    shownDefault: 'auto',
+  });
 }
 
 function listenArgs(opts: ListenOptions): string[] {
