@@ -26,6 +26,7 @@ import type {
   InstanceSpec,
   RecoveredAttempt,
 } from '../driver.js';
+import { ExitListeners } from '../exit-listeners.js';
 import { connectEngine, errorMessage, statusOf, type EngineConnection, type EngineKind } from './engine.js';
 import { containerNameOf, createOptionsOf, LABEL, materializeMounts, normalizeImage, removeMounts } from './create.js';
 import { makeHandle, parseHandle, type ContainerHandle, type ContainerHandleData } from './handle.js';
@@ -151,7 +152,7 @@ class ContainerDriver implements Driver {
   private readonly useCgroupParents: boolean;
   private readonly attempts = new Map<string, Attempt>();
   private readonly starting = new Map<string, Promise<AttemptHandle>>();
-  private readonly listeners = new Set<ExitListener>();
+  private readonly listeners = new ExitListeners();
   private readonly watcher: ExitWatcher;
   private closed = false;
   /** Aborts requests that may wait indefinitely (log follows of adopted containers) at close. */
@@ -377,15 +378,7 @@ class ContainerDriver implements Driver {
   private deliverAll(a: Attempt): void {
     if (this.closed || !a.exit || a.delivered) return;
     a.delivered = true;
-    for (const l of [...this.listeners]) this.deliver(l, a.exit);
-  }
-
-  private deliver(listener: ExitListener, exit: AttemptExit): void {
-    try {
-      listener(exit);
-    } catch {
-      // a listener's failure is its own
-    }
+    this.listeners.emit(a.exit);
   }
 
   private onDie(e: DieEvent): void {
@@ -693,17 +686,8 @@ class ContainerDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    this.listeners.add(listener);
     const held = [...this.attempts.values()].filter((a) => a.exit).map((a) => a.exit!);
-    if (held.length > 0) {
-      queueMicrotask(() => {
-        if (!this.listeners.has(listener)) return;
-        for (const exit of held) this.deliver(listener, exit);
-      });
-    }
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.subscribe(listener, held);
   }
 
   async close(): Promise<void> {

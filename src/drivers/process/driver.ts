@@ -14,6 +14,7 @@ import type {
   InstanceSpec,
   RecoveredAttempt,
 } from '../driver.js';
+import { ExitListeners } from '../exit-listeners.js';
 import { makeHandle } from './handle.js';
 
 export interface ProcessDriverOptions {
@@ -56,7 +57,7 @@ export function shutdownLauncher(launcherDir: string, options: { force?: boolean
 class ProcessDriver implements Driver {
   readonly name = 'process';
   readonly capabilities: DriverCapabilities;
-  private readonly listeners = new Set<ExitListener>();
+  private readonly listeners = new ExitListeners();
   /** Exits seen and not released: replayed to every new subscriber. */
   private readonly exits = new Map<string, AttemptExit>();
 
@@ -77,16 +78,8 @@ class ProcessDriver implements Driver {
     client.on('exit', (exit) => {
       if (this.exits.has(exit.attemptId)) return; // already delivered by this driver
       this.exits.set(exit.attemptId, exit);
-      for (const l of [...this.listeners]) this.deliver(l, exit);
+      this.listeners.emit(exit);
     });
-  }
-
-  private deliver(listener: ExitListener, exit: AttemptExit): void {
-    try {
-      listener(exit);
-    } catch {
-      // a listener's failure is its own
-    }
   }
 
   async start(spec: InstanceSpec): Promise<AttemptHandle> {
@@ -111,17 +104,7 @@ class ProcessDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    this.listeners.add(listener);
-    const held = [...this.exits.values()];
-    if (held.length > 0) {
-      queueMicrotask(() => {
-        if (!this.listeners.has(listener)) return;
-        for (const exit of held) this.deliver(listener, exit);
-      });
-    }
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.subscribe(listener, [...this.exits.values()]);
   }
 
   async close(): Promise<void> {
