@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { VERSION } from '../shared/version.js';
 import { installAuth } from './auth.js';
+import { installConsole } from './console.js';
 import { ApiError, installErrorHandler, internalErrorSummary, sendError } from './errors.js';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
 import { checkBody, checkPathParams, checkQuery, fastifyPath, pathMatcher, type ApiContext, type RouteDef } from './route.js';
@@ -29,6 +30,7 @@ import { secretRoutes } from './routes/secrets.js';
 import { serverRoutes } from './routes/server.js';
 import { StreamLimiter } from './streams.js';
 import type { ApiDeps } from './types.js';
+import { firstDuplicateKey } from './json.js';
 
 export type { ApiDeps, ServerInfo } from './types.js';
 export type { RouteDef } from './route.js';
@@ -85,6 +87,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     onInternalError,
   };
   const app = Fastify({
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
     logger,
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
@@ -98,19 +101,24 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (_request, text, done) => {
     const s = typeof text === 'string' ? text : text.toString('utf8');
     if (s.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(
-        null,
-        JSON.parse(s, (key, value: unknown) => {
-          if (key === '__proto__') throw new SyntaxError('__proto__ is not allowed');
-          return value;
-        }),
-      );
+      parsed = JSON.parse(s, (key, value: unknown) => {
+        if (key === '__proto__') throw new SyntaxError('__proto__ is not allowed');
+        return value;
+      });
     } catch {
-      done(new ApiError('invalid_json', 'the request body is not valid JSON', { field: 'body' }), undefined);
+      return done(new ApiError('invalid_json', 'the request body is not valid JSON', { field: 'body' }), undefined);
     }
+    const duplicate = firstDuplicateKey(s);
+    if (duplicate !== undefined) {
+      const shown = JSON.stringify(duplicate.length > 80 ? `${duplicate.slice(0, 80)}…` : duplicate);
+      return done(new ApiError('invalid_json', `the request body is not valid JSON: the key ${shown} appears twice in one object`, { field: 'body' }), undefined);
+    }
+    done(null, parsed);
   });
 
+  installConsole(app); // the web console's public static files, outside /v2 (console.ts)
   installAuth(app, deps.token);
   installErrorHandler(app, onInternalError);
 

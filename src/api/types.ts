@@ -38,4 +38,6 @@ export interface ApiDeps {
    * @default console.error when `logger` is off (Fastify logs it otherwise)
    */
   onInternalError?: (error: unknown, trace: string) => void;
+  /** Serve HTTPS with this certificate and key (PEM); plain HTTP without. */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }

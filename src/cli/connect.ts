@@ -6,11 +6,13 @@
  * `CEJOBS_NO_AUTOSTART=1` turns the auto-start off.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CejobsClient } from '../client/client.js';
 import { ApiError } from '../client/errors.js';
 import { resolveConnection } from '../client/discovery.js';
+import { fetchTrusting } from '../shared/tls-fetch.js';
 import { CliFailure } from './errors.js';
 
 export interface ConnectOptions {
@@ -61,6 +63,22 @@ export async function spawnServerStart(home: string, env: Record<string, string 
   });
 }
 
+/**
+ * For an https:// server: a fetch that also trusts `CEJOBS_CA_FILE` (PEM), else the certificate
+ * the local server recorded in server.json (a self-signed one is its own CA). Undefined = the
+ * global fetch (system roots, and NODE_EXTRA_CA_CERTS when it was set at process start).
+ */
+function trustingFetch(baseUrl: string, env: Record<string, string | undefined>, tlsCert?: string): typeof fetch | undefined {
+  if (!baseUrl.startsWith('https:')) return undefined;
+  const caFile = env.CEJOBS_CA_FILE?.trim() || tlsCert;
+  if (!caFile) return undefined;
+  try {
+    return fetchTrusting(fs.readFileSync(caFile));
+  } catch (e) {
+    throw new CliFailure(`cannot read the CA certificate ${caFile}${env.CEJOBS_CA_FILE?.trim() ? ' (CEJOBS_CA_FILE)' : ' (server.json tls_cert)'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** True when the server answers `GET /v2/server` within 3 s; throws for a rejected token. */
 async function answers(client: CejobsClient): Promise<boolean> {
   try {
@@ -82,12 +100,14 @@ async function answers(client: CejobsClient): Promise<boolean> {
 /** A client connected to a server that answers, starting a local one when allowed and needed. */
 export async function connect(options: ConnectOptions): Promise<CejobsClient> {
   const { home, env } = options;
-  const make = (baseUrl: string, token: string): CejobsClient =>
-    new CejobsClient(options.fetch ? { baseUrl, token, fetch: options.fetch } : { baseUrl, token });
+  const make = (baseUrl: string, token: string, tlsCert?: string): CejobsClient => {
+    const f = options.fetch ?? trustingFetch(baseUrl, env, tlsCert);
+    return new CejobsClient(f ? { baseUrl, token, fetch: f } : { baseUrl, token });
+  };
 
   const first = await resolveConnection({ home, env });
   if (first.ok) {
-    const client = make(first.baseUrl, first.token);
+    const client = make(first.baseUrl, first.token, first.server?.tls_cert);
     if (await answers(client)) return client;
   }
   if (env.CEJOBS_API?.trim()) {
@@ -106,7 +126,7 @@ export async function connect(options: ConnectOptions): Promise<CejobsClient> {
   await (options.startServer ?? spawnServerStart)(home, env);
   const second = await resolveConnection({ home, env });
   if (!second.ok) throw new CliFailure(`a local server was started but ${second.message}.`);
-  const client = make(second.baseUrl, second.token);
+  const client = make(second.baseUrl, second.token, second.ok ? second.server?.tls_cert : undefined);
   if (await answers(client)) return client;
   throw new CliFailure(`a local server was started but does not answer at ${second.baseUrl}. See ${path.join(home, 'server.log')}.`);
 }

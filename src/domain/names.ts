@@ -77,6 +77,8 @@ export function checkProjectName(name: unknown, field = 'name'): FieldIssue[] {
   if (length === 0) return [invalid('invalid_name', field, name, `${rule} (it is empty)`)];
   if (length > MAX_PROJECT_NAME_LENGTH) return [invalid('invalid_name', field, name, `${rule} (it has ${length} characters)`)];
   if (!PROJECT_NAME.test(name) || name.trim() !== name) return [invalid('invalid_name', field, name, rule)];
+  // '.' and '..' pass the character rule but can never be addressed in a path ({project_id})
+  if (name === '.' || name === '..') return [invalid('invalid_name', field, name, `${rule}, and not '.' or '..'`)];
   return [];
 }
 

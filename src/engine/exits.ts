@@ -4,8 +4,9 @@
  * `syncRun`, which applies the policy.
  */
 import type { AttemptExit } from '../drivers/driver.js';
-import { ACTIVE_INSTANCE_STATES } from '../domain/instance-state.js';
-import { admitSoon, syncSoon, type EngineContext } from './context.js';
+import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
+import { admitSoon, Effects, recordEvent, syncSoon, type EngineContext } from './context.js';
+import type { InstanceRow } from '../store/rows.js';
 import { parseAttemptId } from './instance-spec.js';
 
 /**
@@ -16,6 +17,7 @@ import { parseAttemptId } from './instance-spec.js';
 export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void {
   const id = parseAttemptId(exit.attemptId);
   const seq = id && ctx.store.runSeqById(id.runId);
+  const effects = new Effects();
   const recorded =
     id !== undefined &&
     seq !== undefined &&
@@ -25,6 +27,11 @@ export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void 
         return false;
       }
       inst.observedExit = exit;
+      if (inst.state === 'starting' && exit.outcome.kind !== 'start-failed' && exit.outcome.kind !== 'lost') {
+        // It ran, but the reply of its start never got recorded (the engine crashed in between,
+        // or the exit overtook the reply): record the start now, or its Started event is lost.
+        recordStarted(ctx, effects, seq, inst, exit.startedAt);
+      }
       ctx.store.saveInstance(inst);
       return true;
     });
@@ -32,6 +39,19 @@ export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void 
     // a duplicate, or an attempt the engine no longer waits for: let the driver forget it
     ctx.driver.release({ attemptId: exit.attemptId }).catch((e) => ctx.warn(`release ${exit.attemptId}`, e));
   }
+  if (recorded) effects.run(ctx).catch((e) => ctx.warn(`exit ${exit.attemptId}`, e));
   if (seq !== undefined) syncSoon(ctx, seq);
   if (recorded) admitSoon(ctx); // its capacity is free now
+}
+
+/** `starting` → `running` with its `Started` event, for an attempt found running or exited. */
+export function recordStarted(ctx: EngineContext, effects: Effects, seq: number, inst: InstanceRow, startedAt?: number): void {
+  const run = ctx.store.getRunBySeq(seq);
+  inst.state = transition(inst.state, 'running');
+  inst.startedMs ??= startedAt ?? ctx.clock.now();
+  inst.firstStartedMs ??= inst.startedMs;
+  if (!run) return;
+  recordEvent(ctx, effects, run, { instanceName: inst.name, type: 'Normal', reason: 'Started', message: `Started instance ${inst.name}` });
+  const payload = { projectId: run.projectId, runName: run.name, instanceName: inst.name, state: inst.state };
+  effects.notify(() => ctx.changes.emit('instance', payload));
 }

@@ -23,19 +23,19 @@ export class StateLayout {
   }
 
   runLogDir(runId: string): string {
-    return this.inside(path.join(this.home, 'logs', runId));
+    return this.inside(path.join(this.home, 'logs', segment(runId)));
   }
 
   logPath(runId: string, instanceName: string): string {
-    return this.inside(path.join(this.home, 'logs', runId, `${instanceName}.log`));
+    return this.inside(path.join(this.home, 'logs', segment(runId), `${segment(instanceName)}.log`));
   }
 
   runWorkDir(runId: string): string {
-    return this.inside(path.join(this.home, 'work', runId));
+    return this.inside(path.join(this.home, 'work', segment(runId)));
   }
 
   workDir(runId: string, instanceName: string): string {
-    return this.inside(path.join(this.home, 'work', runId, instanceName));
+    return this.inside(path.join(this.home, 'work', segment(runId), segment(instanceName)));
   }
 
   private inside(p: string): string {
@@ -43,4 +43,13 @@ export class StateLayout {
     if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`path ${p} escapes the state home`);
     return p;
   }
+}
+
+/**
+ * One path segment of an id or a name: never empty, `.`, `..`, or with a separator or NUL, so a
+ * run's directory can never be its parent (removing it would remove every run's logs).
+ */
+function segment(s: string): string {
+  if (s === '' || s === '.' || s === '..' || /[/\\\0]/.test(s)) throw new Error(`${JSON.stringify(s)} is not a safe file name`);
+  return s;
 }

@@ -12,7 +12,7 @@ import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js'
 import { coerceError } from '../domain/errors.js';
 import type { InstanceRow, RunRow } from '../store/rows.js';
 import { Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
-import { recordObservedExit } from './exits.js';
+import { recordObservedExit, recordStarted } from './exits.js';
 
 const RECOVERY_CONCURRENCY = 32;
 
@@ -59,11 +59,8 @@ async function recoverOne(ctx: EngineContext, run: RunRow, inst: InstanceRow): P
     const cur = ctx.store.getInstance(inst.runSeq, inst.index, inst.retry);
     if (!cur || cur.attempt !== inst.attempt || cur.observedExit) return;
     if (found.state === 'running') {
-      if (cur.state === 'starting') {
-        cur.state = transition(cur.state, 'running');
-        cur.startedMs ??= ctx.clock.now();
-        cur.firstStartedMs ??= cur.startedMs;
-      }
+      // its start reply was lost with the old process: record the start (and its event) now
+      if (cur.state === 'starting') recordStarted(ctx, effects, run.seq, cur);
       if (cur.state === 'stopping') effects.stop(ref);
     } else {
       cur.state = transition(cur.state, 'pending');

@@ -48,7 +48,14 @@ export async function syncRun(ctx: EngineContext, seq: number): Promise<void> {
         ctx.store.saveInstance(inst);
         effects.admission = true;
       } else {
-        const wait = inst.notBeforeMs! - now;
+        let wait = inst.notBeforeMs! - now;
+        if (wait > ctx.settings.backoff.maxMs) {
+          // No backoff is longer than the cap: the wall clock went back. Keep the cap, not the
+          // jump (else the instance would wait as long as the clock went back).
+          wait = ctx.settings.backoff.maxMs;
+          inst.notBeforeMs = now + wait;
+          ctx.store.saveInstance(inst);
+        }
         backoffWake = backoffWake === undefined ? wait : Math.min(backoffWake, wait);
       }
     }

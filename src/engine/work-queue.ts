@@ -55,9 +55,11 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
-    const at = this.clock.now() + ms;
+    const now = this.clock.now();
+    const at = now + ms;
     const existing = this.delayed.get(key);
-    if (existing && existing.at <= at) return;
+    // (an existing schedule already past by the wall clock is not trusted: the clock jumped forward)
+    if (existing && existing.at <= at && existing.at >= now) return;
     existing?.timer.cancel();
     const timer = this.clock.setTimer(() => {
       this.delayed.delete(key);
@@ -74,7 +76,8 @@ export class WorkQueue {
   addThrottled(key: string, ms: number): void {
     const last = this.lastDone.get(key);
     const elapsed = last === undefined ? Infinity : this.clock.now() - last;
-    if (ms <= 0 || elapsed >= ms) this.add(key);
+    // elapsed < 0: the wall clock went back since; do not wait for it to catch up
+    if (ms <= 0 || elapsed >= ms || elapsed < 0) this.add(key);
     else this.addAfter(key, ms - elapsed);
   }
 

@@ -34,7 +34,7 @@ import {
   type AttemptIndexEntry,
 } from './records.js';
 import { buildEnv, gidOf, resolveCommand } from './spawn.js';
-import { dirUsage, pidsOfGroup, rssByGroup } from './watch.js';
+import { ATTEMPT_MARKER, dirUsage, pidsMarked, pidsOfGroup, rssByGroup } from './watch.js';
 
 export interface SupervisorOptions {
   /** The launcher directory (attempt index lives in `<dir>/attempts`). */
@@ -272,6 +272,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
     const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
     const env = buildEnv(spec, entry.scratch, home);
+    env[ATTEMPT_MARKER] = a.id; // how signalAll finds processes that left the session
     const resolved = resolveCommand(spec, env, entry.scratch);
     if (!resolved.ok) return this.failStart(a, resolved.reason, resolved.message);
 
@@ -437,7 +438,11 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       if (a.adopted) killQuiet(pgid, signal);
     }
     if (a.entry.cgroup) signalCgroup(a.entry.cgroup, signal);
-    else if (pgid > 0) for (const pid of pidsOfGroup(pgid)) killQuiet(pid, signal);
+    else {
+      if (pgid > 0) for (const pid of pidsOfGroup(pgid)) killQuiet(pid, signal);
+      // what left the session (setsid, a double fork) still carries the attempt's marker
+      for (const pid of pidsMarked(a.id)) killQuiet(pid, signal);
+    }
   }
 
   stop(attemptId: string, graceMs: number): StopResult {

@@ -84,6 +84,53 @@ export function pidsOfGroup(id: number, maxAgeMs = 20): number[] {
 }
 
 /**
+ * The environment variable that marks every process of an attempt (the launcher sets it to the
+ * attempt id; children inherit it). Without cgroups it is how the launcher finds what left the
+ * attempt's session (`setsid`, double forks) when it must stop it — as Jenkins' process tree
+ * killer does with its cookie. A workload that clears its environment can still escape it.
+ */
+export const ATTEMPT_MARKER = 'CEJOBS_ATTEMPT_ID';
+
+let markerScan: { at: number; byId: Map<string, number[]> } | null = null;
+
+/** Pids whose environment holds `CEJOBS_ATTEMPT_ID=<attemptId>` (one /proc scan per `maxAgeMs`). */
+export function pidsMarked(attemptId: string, maxAgeMs = 20): number[] {
+  const now = Date.now();
+  if (!markerScan || now - markerScan.at > maxAgeMs) {
+    const byId = new Map<string, number[]>();
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync('/proc');
+    } catch {
+      // no /proc
+    }
+    const key = `${ATTEMPT_MARKER}=`;
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57 || Number(name) === process.pid) continue;
+      let environ: string;
+      try {
+        environ = fs.readFileSync(`/proc/${name}/environ`, 'latin1');
+      } catch {
+        continue; // exited meanwhile, or not ours to read
+      }
+      let at = 0;
+      if (!environ.startsWith(key)) {
+        at = environ.indexOf(`\0${key}`) + 1;
+        if (at === 0) continue;
+      }
+      const end = environ.indexOf('\0', at + key.length);
+      const id = environ.slice(at + key.length, end < 0 ? undefined : end);
+      const list = byId.get(id);
+      if (list) list.push(Number(name));
+      else byId.set(id, [Number(name)]);
+    }
+    markerScan = { at: now, byId };
+  }
+  return markerScan.byId.get(attemptId) ?? [];
+}
+
+/**
  * Disk usage of a directory tree (allocated blocks, like `du`), visiting at most `maxEntries`
  * entries so a tree of millions of files cannot stall the launcher. `complete` is false when the
  * walk stopped early (the number is then a lower bound).

@@ -121,10 +121,10 @@ export class LogWriter {
           stream: 'system',
           text: `[cejobs] ${this.droppedBytes} bytes of output were dropped: ${this.dropReason}`,
         });
-        this.size += fs.writeSync(this.fd!, note);
+        this.writeWhole(note);
         this.droppedBytes = 0;
       }
-      this.size += fs.writeSync(this.fd!, record);
+      this.writeWhole(record);
     } catch (e) {
       this.droppedBytes += bytes;
       this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
@@ -138,6 +138,26 @@ export class LogWriter {
         this.fd = null;
       }
     }
+  }
+
+  /**
+   * Appends one whole record or nothing. A disk that fills mid-record makes `write` return
+   * short: the torn part is cut off again (truncating frees space, so it works on a full disk)
+   * and the record counts as dropped — else the next record (e.g. the note about the drop)
+   * would be glued onto a torn line and neither would read back as a record.
+   */
+  private writeWhole(record: string): void {
+    const buf = Buffer.from(record);
+    const n = fs.writeSync(this.fd!, buf);
+    if (n < buf.length) {
+      try {
+        fs.ftruncateSync(this.fd!, this.size);
+      } catch {
+        // nothing better to do; the reader skips what does not parse
+      }
+      throw Object.assign(new Error('short write: the disk is full'), { code: 'ENOSPC' });
+    }
+    this.size += n;
   }
 
   private open(): void {

@@ -6,7 +6,20 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { serverFile, serverLogFile, tokenFile, type ServerRecord } from '../shared/state-home.js';
+import { fetchTrusting } from '../shared/tls-fetch.js';
 import { processAlive } from './lock.js';
+
+/** The fetch for a recorded server: one that trusts its certificate when it serves HTTPS with a recorded one. */
+export function fetchFor(record: Pick<ServerRecord, 'url' | 'tls_cert'>, env: NodeJS.ProcessEnv = process.env): typeof fetch {
+  if (!record.url.startsWith('https:')) return fetch;
+  const caFile = env.CEJOBS_CA_FILE?.trim() || record.tls_cert;
+  if (!caFile) return fetch;
+  try {
+    return fetchTrusting(fs.readFileSync(caFile));
+  } catch {
+    return fetch;
+  }
+}
 
 export type ServerState =
   | { state: 'running'; record: ServerRecord; info?: unknown }
@@ -29,7 +42,7 @@ async function probe(record: ServerRecord, home: string, timeoutMs = 2000): Prom
     return undefined;
   }
   try {
-    const res = await fetch(`${record.url}/v2/server`, {
+    const res = await fetchFor(record)(`${record.url}/v2/server`, {
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -53,7 +66,7 @@ export interface BackgroundOptions {
   home: string;
   /** argv that runs `ce server` in the foreground, e.g. [process.execPath, cliMain, 'server']. */
   command: string[];
-  /** Extra flags for it (`--host`, `--port`, `--driver`). */
+  /** Extra flags for it (`--host`, `--port`, `--driver`, `--tls-cert`, `--tls-key`). */
   args?: string[];
   /** @default 20000 */
   timeoutMs?: number;

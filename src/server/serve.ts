@@ -32,6 +32,17 @@ export interface ServerOptions {
   container?: LocalEngineOptions['container'];
   /** Where the server's own messages go. @default console.error */
   log?: (line: string) => void;
+  /**
+   * Serve HTTPS: the certificate and key (PEM contents). `certFile`, when given, is recorded in
+   * `server.json` (`tls_cert`) so local clients can trust a self-signed certificate.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; certFile?: string };
+}
+
+/** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
 }
 
 export interface RunningServer {
@@ -48,7 +59,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const home = path.resolve(options.home);
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.error(line));
+  if (!isLoopback(host) && !options.tls) {
+    log(
+      `warning: listening on ${host} without TLS: other machines can reach the API, and the bearer token, ` +
+        `secrets and logs travel in clear text; use --tls-cert/--tls-key, or bind to 127.0.0.1 (see docs/security.md)`,
+    );
+  }
   const release = lockHome(home);
+  const homeMode = fs.statSync(home).mode & 0o777;
+  if ((homeMode & 0o077) !== 0) {
+    log(
+      `warning: the state home ${home} is open to other users (mode ${homeMode.toString(8)}): they can read instance logs ` +
+        `and the database (config maps; secrets stay encrypted); run 'chmod 700 ${home}' (see docs/security.md)`,
+    );
+  }
   let engine: Engine | undefined;
   try {
     const token = ensureToken(home);
@@ -66,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let url = '';
     const opened = engine;
     const app = await buildApp({
+      ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
       engine: opened,
       token,
       server: () => ({
@@ -79,9 +104,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }),
     });
     await app.listen({ host, port: options.port ?? 0 });
-    url = `http://${urlHost(host)}:${(app.server.address() as AddressInfo).port}`;
+    url = `${options.tls ? 'https' : 'http'}://${urlHost(host)}:${(app.server.address() as AddressInfo).port}`;
     opened.setApiBaseUrl(url);
     const record: ServerRecord = { url, pid: process.pid, version: VERSION, driver: opened.driver.name, started_at: startedAt, home };
+    if (options.tls?.certFile) record.tls_cert = path.resolve(options.tls.certFile);
     const tmp = `${serverFile(home)}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(tmp, serverFile(home));

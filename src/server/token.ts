@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import { tokenFile } from '../shared/state-home.js';
 
 export class UnsafeFileError extends Error {
-  constructor(readonly file: string, mode: number) {
+  constructor(readonly file: string, mode: number, message?: string) {
     super(
-      `${file} is readable or writable by other users (mode ${(mode & 0o777).toString(8)}); ` +
-        `it holds a secret. Run 'chmod 600 ${file}' and start again.`,
+      message ??
+        `${file} is readable or writable by other users (mode ${(mode & 0o777).toString(8)}); ` +
+          `it holds a secret. Run 'chmod 600 ${file}' and start again.`,
     );
     this.name = 'UnsafeFileError';
   }
@@ -19,8 +20,13 @@ export class UnsafeFileError extends Error {
 
 /** Throws when `file` is accessible to group or others. */
 export function assertPrivate(file: string): void {
-  const mode = fs.statSync(file).mode;
-  if ((mode & 0o077) !== 0) throw new UnsafeFileError(file, mode);
+  const st = fs.statSync(file);
+  if ((st.mode & 0o077) !== 0) throw new UnsafeFileError(file, st.mode);
+  // a file someone else owns may have been planted (a token they know, a key they chose)
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new UnsafeFileError(file, st.mode, `${file} is owned by uid ${st.uid}, not by this user (uid ${uid}); it holds a secret and must be yours. Remove it (a new one is created) or 'chown' it, and start again.`);
+  }
 }
 
 /** Reads the token of `home`, creating it (0600) when there is none. */

@@ -26,4 +26,6 @@ export interface ServerRecord {
   driver: string;
   started_at: string;
   home: string;
+  /** With TLS: the certificate file the server was started with (clients trust it as a CA when it is self-signed). */
+  tls_cert?: string;
 }

@@ -10,6 +10,8 @@
  * The only command group that imports `server/` (ARCHITECTURE: faces reach the engine through
  * the API, except to run the server itself).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DRIVER_NAMES, type DriverName } from '../../drivers/registry.js';
 import { serverStatus, startBackground, stopBackground } from '../../server/background.js';
@@ -18,7 +20,7 @@ import { ensureToken } from '../../server/token.js';
 import { serverLogFile } from '../../shared/state-home.js';
 import { cliEntry } from '../connect.js';
 import { printFormatted, type CliContext, type CommonOptions } from '../context.js';
-import { CliFailure } from '../errors.js';
+import { CliFailure, UsageError } from '../errors.js';
 import { keyValues } from '../format.js';
 import { commonFlags, flag, intParser } from '../options.js';
 import { action, examples } from './util.js';
@@ -27,6 +29,24 @@ interface ListenOptions extends CommonOptions {
   host?: string;
   port?: number;
   driver?: DriverName | 'auto';
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** The certificate and key of --tls-cert/--tls-key (both or neither), read now so a typo fails at once. */
+function tlsOf(opts: ListenOptions): { cert: Buffer; key: Buffer; certFile: string } | undefined {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) {
+    throw new UsageError(`--tls-cert and --tls-key go together: ${opts.tlsCert === undefined ? '--tls-cert' : '--tls-key'} is missing`);
+  }
+  const read = (file: string, flagName: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new CliFailure(`${flagName} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { cert: read(opts.tlsCert, '--tls-cert'), key: read(opts.tlsKey, '--tls-key'), certFile: path.resolve(opts.tlsCert) };
 }
 
 function listenFlags(cmd: Command): void {
@@ -36,6 +56,8 @@ function listenFlags(cmd: Command): void {
     choices: ['auto', ...DRIVER_NAMES],
     shownDefault: 'auto',
   });
+  flag(cmd, '--tls-cert <file>', 'Serve HTTPS with this certificate (PEM); clients trust it when it is self-signed (server.json records it; CEJOBS_CA_FILE elsewhere)');
+  flag(cmd, '--tls-key <file>', 'The private key (PEM) of --tls-cert');
 }
 
 function listenArgs(opts: ListenOptions): string[] {
@@ -43,6 +65,8 @@ function listenArgs(opts: ListenOptions): string[] {
   if (opts.host !== undefined) args.push('--host', opts.host);
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.driver !== undefined) args.push('--driver', opts.driver);
+  if (opts.tlsCert !== undefined) args.push('--tls-cert', path.resolve(opts.tlsCert));
+  if (opts.tlsKey !== undefined) args.push('--tls-key', path.resolve(opts.tlsKey));
   return args;
 }
 
@@ -64,6 +88,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       host: opts.host,
       port: opts.port,
       driver: opts.driver,
+      tls: tlsOf(opts),
       out: (line) => ctx.io.stdout.write(`${line}\n`),
     });
   });
@@ -72,7 +97,11 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
   listenFlags(start);
   commonFlags(start, { output: false });
   examples(start, ['ce server start', 'ce server start --port 8765']);
-  action<ListenOptions>(ctx, start, async ({ out, opts }) => {
+  action<ListenOptions>(ctx, start, async ({ out, opts: own }) => {
+    // `ce server` has the same flags and commander lets the parent claim them wherever they
+    // stand (`ce server start --port 8765` set the parent's --port): take both.
+    const opts: ListenOptions = { ...(server.opts() as ListenOptions), ...own };
+    tlsOf(opts); // fail here, not in the background
     const entry = cliEntry();
     const execArgv = entry.endsWith('.ts') ? process.execArgv : [];
     const { record, started } = await startBackground({

@@ -10,8 +10,8 @@
  * Every source delivers each stream's bytes from the container's first byte, so the log is
  * de-duplicated by **byte offsets**: `written.stdout`/`written.stderr` count the bytes already
  * given to the `LogWriter`, and a source only contributes bytes beyond them. The offsets are
- * saved to `<workDir>/container-log-<attemptId>.json` (every second while running and at
- * close), so a driver that adopts the container after a restart continues where the previous
+ * saved to `<workDir>/container-log-<attemptId>.json` (after each turn of the event loop that
+ * wrote output, every second while running and at close), so a driver that adopts the container after a restart continues where the previous
  * one stopped instead of writing everything again.
  */
 import fs from 'node:fs';
@@ -56,6 +56,7 @@ export class AttemptOutput {
   private savedAt: Offsets;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private savePending = false;
 
   constructor(
     logPath: string,
@@ -80,6 +81,21 @@ export class AttemptOutput {
     this.writer.write(stream, slice);
     this.written[stream] = end;
     this.armFlush();
+    this.saveSoon();
+  }
+
+  /**
+   * Saves the offsets at the end of this turn of the event loop (one save for every chunk that
+   * arrived in it). Saving only periodically left up to a second of output that a driver adopting
+   * the container after a crash (SIGKILL) wrote again: duplicated log lines.
+   */
+  private saveSoon(): void {
+    if (this.savePending) return;
+    this.savePending = true;
+    setImmediate(() => {
+      this.savePending = false;
+      if (!this.closed) this.saveOffsets();
+    });
   }
 
   /** A note from cejobs (`[cejobs] …`). */
