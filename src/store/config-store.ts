@@ -6,7 +6,7 @@
 import type { SecretFormat } from '../domain/config.js';
 import type { Db } from './database.js';
 import type { ConfigMapRow, Page, SecretRow } from './rows.js';
-import { page, startAfter, Statements, type ListOptions, type Raw } from './sql.js';
+import { pageByName, Statements, type ListOptions, type Raw } from './sql.js';
 
 function toConfigMap(r: Raw): ConfigMapRow {
   return {
@@ -57,11 +57,11 @@ export class ConfigStore {
   }
 
   listConfigMaps(projectId: string, options: ConfigListOptions = {}): Page<ConfigMapRow> {
-    const limit = options.limit ?? 100;
-    const after = startAfter(options);
-    const rows = this.q('SELECT * FROM config_maps WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?')
-      .all(projectId, after, limit + 1) as Raw[];
-    return page(rows.map(toConfigMap), limit);
+    return pageByName(
+      options,
+      (after, n) => this.q('SELECT * FROM config_maps WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n),
+      toConfigMap,
+    );
   }
 
   replaceConfigMap(projectId: string, name: string, data: Record<string, string>, entityTag: string): void {
@@ -88,15 +88,15 @@ export class ConfigStore {
 
   /** Secrets of a project by name; `format` filters. */
   listSecrets(projectId: string, options: ConfigListOptions & { format?: SecretFormat } = {}): Page<SecretRow> {
-    const limit = options.limit ?? 100;
-    const after = startAfter(options);
-    const rows = (
-      options.format === undefined
-        ? this.q('SELECT * FROM secrets WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, limit + 1)
-        : this.q('SELECT * FROM secrets WHERE project_id = ? AND format = ? AND name > ? ORDER BY name LIMIT ?')
-            .all(projectId, options.format, after, limit + 1)
-    ) as Raw[];
-    return page(rows.map(toSecret), limit);
+    return pageByName(
+      options,
+      (after, n) =>
+        options.format === undefined
+          ? this.q('SELECT * FROM secrets WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n)
+          : this.q('SELECT * FROM secrets WHERE project_id = ? AND format = ? AND name > ? ORDER BY name LIMIT ?')
+              .all(projectId, options.format, after, n),
+      toSecret,
+    );
   }
 
   replaceSecret(projectId: string, name: string, keys: string[], sealed: string, entityTag: string): void {

@@ -19,10 +19,20 @@ export interface ListOptions {
 
 const encodeToken = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
 /** The name a page starts after ('' for the first page). */
-export const startAfter = (options: ListOptions): string => (options.start ? Buffer.from(options.start, 'base64url').toString('utf8') : '');
+const startAfter = (options: ListOptions): string => (options.start ? Buffer.from(options.start, 'base64url').toString('utf8') : '');
 
-/** A page from `limit + 1` rows ordered by name: the extra row says there is a next page. */
-export function page<T extends { name: string }>(rows: T[], limit: number): Page<T> {
+/**
+ * One page of rows ordered by name (default limit 100). `fetch(after, n)` returns at most `n`
+ * raw rows whose name sorts after `after`; it is asked for one row beyond the limit, which says
+ * whether there is a next page, whose token is the last name of this one.
+ */
+export function pageByName<T extends { name: string }>(
+  options: ListOptions,
+  fetch: (after: string, n: number) => unknown[],
+  map: (row: Raw) => T,
+): Page<T> {
+  const limit = options.limit ?? 100;
+  const rows = (fetch(startAfter(options), limit + 1) as Raw[]).map(map);
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
   return { items, next: encodeToken(items[items.length - 1]!.name) };

@@ -3,7 +3,7 @@
  * `transaction(fn)` groups several writes into one atomic, durable commit. Callers never see SQL.
  */
 import type { Db } from './database.js';
-import { json, opt, page, startAfter, Statements, type ListOptions, type Raw } from './sql.js';
+import { json, opt, pageByName, Statements, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
 import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
@@ -161,11 +161,11 @@ export class Store {
   }
 
   listJobs(projectId: string, options: ListOptions = {}): Page<JobRow> {
-    const limit = options.limit ?? 100;
-    const after = startAfter(options);
-    const rows = this.q('SELECT * FROM jobs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?')
-      .all(projectId, after, limit + 1) as Raw[];
-    return page(rows.map(toJob), limit);
+    return pageByName(
+      options,
+      (after, n) => this.q('SELECT * FROM jobs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n),
+      toJob,
+    );
   }
 
   updateJob(projectId: string, name: string, spec: JobRow['spec'], entityTag: string): void {
@@ -227,18 +227,16 @@ export class Store {
 
   /** Runs of a project (not being deleted), by name; `jobName` filters. */
   listRuns(projectId: string, options: ListOptions & { jobName?: string } = {}): Page<RunRow> {
-    const limit = options.limit ?? 100;
-    const after = startAfter(options);
-    const rows = (
-      options.jobName === undefined
-        ? this.q('SELECT * FROM job_runs WHERE project_id = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?')
-            .all(projectId, after, limit + 1)
-        : this.q(
+    return pageByName(
+      options,
+      (after, n) =>
+        options.jobName === undefined
+          ? this.q('SELECT * FROM job_runs WHERE project_id = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n)
+          : this.q(
               'SELECT * FROM job_runs WHERE project_id = ? AND job_name = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?',
-            )
-            .all(projectId, options.jobName, after, limit + 1)
-    ) as Raw[];
-    return page(rows.map(toRun), limit);
+            ).all(projectId, options.jobName, after, n),
+      toRun,
+    );
   }
 
   /** Sequence numbers of runs that are not terminal or are being deleted (the engine's work). */
