@@ -8,7 +8,7 @@ import type { ConfigMap } from '../../domain/config.js';
 import { paths, withHref } from '../hrefs.js';
 import { pageLinks, type PageRequest } from '../pagination.js';
 import { PAGE_PARAMS, type ApiContext, type RouteDef } from '../route.js';
-import { ifMatchTag } from './jobs.js';
+import { ifMatchTag } from '../if-match.js';
 
 const resource = (c: ConfigMap, request: FastifyRequest): ConfigMap & { href: string } =>
   withHref(c, request, paths.configMap(c.project_id, c.name));
@@ -79,9 +79,8 @@ export function configMapRoutes(api: ApiContext): RouteDef[] {
         428: { description: 'If-Match is missing.', schema: 'Error' },
       },
       handler: async ({ request, reply, params, body }) => {
-        const header = request.headers['if-match'];
         const tag = ifMatchTag(
-          typeof header === 'string' ? header : undefined,
+          request.headers['if-match'],
           () => engine.getConfigMap(params.project_id!, params.config_map_name!).entity_tag,
           'config map',
         );

@@ -3,10 +3,10 @@
  * required `If-Match` (428 without, 412 when stale), delete (202, `?orphan_job_runs=true`).
  * GET and list items carry the extension `last_job_run`.
  */
+import { ifMatchTag } from '../if-match.js';
 import type { FastifyRequest } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import type { Job } from '../../domain/types.js';
-import { ApiError } from '../errors.js';
 import { paths, withHref } from '../hrefs.js';
 import { pageLinks, type PageRequest } from '../pagination.js';
 import { PAGE_PARAMS, type ApiContext, type RouteDef } from '../route.js';
@@ -20,26 +20,6 @@ function jobResource(engine: Engine, job: Job, request: FastifyRequest, withLast
     if (last) out.last_job_run = last;
   }
   return out;
-}
-
-/**
- * The tag to hand the engine for an `If-Match` header: `*` when any value is `*`; the value
- * without quotes (and without `W/`) when there is one; with a list, the current tag when the
- * list holds it (else the first, which the engine refuses with 412).
- */
-export function ifMatchTag(header: string | undefined, current: () => string, what = 'job'): string {
-  if (header === undefined || header.trim() === '') {
-    throw new ApiError('precondition_required', `If-Match is required: send the entity_tag of the ${what} (from GET) or *`, { field: 'If-Match' });
-  }
-  const tags = header
-    .split(',')
-    .map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
-    .filter((t) => t.length > 0);
-  if (tags.includes('*')) return '*';
-  if (tags.length === 0) throw ApiError.invalidParam('If-Match', `If-Match is empty: send the entity_tag of the ${what} or *`);
-  if (tags.length === 1) return tags[0]!;
-  const cur = current();
-  return tags.includes(cur) ? cur : tags[0]!;
 }
 
 export function jobRoutes(api: ApiContext): RouteDef[] {
@@ -106,8 +86,7 @@ export function jobRoutes(api: ApiContext): RouteDef[] {
         428: { description: 'If-Match is missing.', schema: 'Error' },
       },
       handler: async ({ request, reply, params, body }) => {
-        const header = request.headers['if-match'];
-        const tag = ifMatchTag(typeof header === 'string' ? header : undefined, () => engine.getJob(params.project_id!, params.job_name!).entity_tag);
+        const tag = ifMatchTag(request.headers['if-match'], () => engine.getJob(params.project_id!, params.job_name!).entity_tag);
         const job = engine.updateJob(params.project_id!, params.job_name!, body, tag);
         reply.header('etag', job.entity_tag);
         return jobResource(engine, job, request, false);

@@ -9,7 +9,7 @@ import { SECRET_FORMATS, type Secret } from '../../domain/config.js';
 import { paths, withHref } from '../hrefs.js';
 import { pageLinks, type PageRequest } from '../pagination.js';
 import { PAGE_PARAMS, type ApiContext, type QueryParamDef, type RouteDef } from '../route.js';
-import { ifMatchTag } from './jobs.js';
+import { ifMatchTag } from '../if-match.js';
 
 const resource = (s: Secret, request: FastifyRequest): Secret & { href: string } =>
   withHref(s, request, paths.secret(s.project_id, s.name));
@@ -101,9 +101,8 @@ export function secretRoutes(api: ApiContext): RouteDef[] {
         428: { description: 'If-Match is missing.', schema: 'Error' },
       },
       handler: async ({ request, reply, params, body }) => {
-        const header = request.headers['if-match'];
         const tag = ifMatchTag(
-          typeof header === 'string' ? header : undefined,
+          request.headers['if-match'],
           () => engine.getSecret(params.project_id!, params.secret_name!).entity_tag,
           'secret',
         );
