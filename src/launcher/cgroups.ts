@@ -5,8 +5,9 @@
  * `pids`), `<unified>/<parent>/<attemptId>` on v2. `root` defaults to `/sys/fs/cgroup` and
  * `parent` to `cejobs`; both can be overridden (tests, or hosts that delegate a subtree).
  *
- * A workload joins its cgroups before it execs, through the fixed wrapper of `joinWrapper`,
- * so nothing it runs is ever outside them.
+ * A workload joins its cgroups before it execs (natively between vfork and exec, see
+ * `child.ts`, or through the fixed shell wrapper of `joinWrapper`), so nothing it runs is ever
+ * outside them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,11 @@ export interface AttemptCgroup {
   memoryDir: string | null;
   /** Directory holding the cpu quota file. */
   cpuDir: string | null;
+  /**
+   * OOM kills the memory cgroup had counted before this attempt got it (pooled cgroups are
+   * reused, and the kernel's counter only grows). Absent on cgroups of older launchers: 0.
+   */
+  oomBaseline?: number;
 }
 
 export interface LimitSetup {
@@ -45,9 +51,30 @@ export interface LimitSetup {
   reason: string;
   /** Whether cpu quotas are written (the cpu controller is usable), and why not. */
   cpu: { enforced: boolean; why: string };
-  /** Creates the cgroups of an attempt and writes its limits; null in `rss-watch` mode. */
+  /**
+   * The cgroups of a new attempt, with its limits written; null in `rss-watch` mode. Taken
+   * from the pool of empty cgroups released earlier when there is one (a mkdir of a cgroup
+   * costs the kernel far more than rewriting two limit files).
+   */
   create(attemptId: string, limits: ResourceLimits, uid: number | null): AttemptCgroup | null;
+  /**
+   * Gives back the cgroups of an attempt that ended: kept in the pool when empty, removed
+   * otherwise (stragglers killed) or when the pool is full.
+   */
+  release(cg: AttemptCgroup): Promise<void>;
+  /** Removes every pooled cgroup (the launcher is exiting). */
+  drain(): void;
+  /**
+   * Removes pooled cgroups a previous launcher left (it died before `drain`), except those in
+   * `inUse` (held by attempts it adopted). Busy ones stay.
+   */
+  removeStale(inUse: Set<string>): void;
 }
+
+const POOLED_NAME = /^pool-\d+-\d+$/;
+
+/** Empty cgroups kept for reuse, at most this many. */
+export const CGROUP_POOL_SIZE = 256;
 
 function tryMkdir(dir: string): string | null {
   try {
@@ -165,81 +192,200 @@ function rssWatch(reason: string): LimitSetup {
     reason,
     cpu: { enforced: false, why: `not enforced: no usable cgroup (${reason})` },
     create: () => null,
+    release: async () => {},
+    drain: () => {},
+    removeStale: () => {},
+  };
+}
+
+/** The limit files of one attempt's cgroups, as last written (what a pooled cgroup holds). */
+interface Written {
+  memoryBytes: number;
+  cpuMillis: number;
+  uid: number | null;
+}
+
+interface Pooled {
+  cg: AttemptCgroup;
+  written: Written;
+}
+
+/**
+ * Pool bookkeeping shared by v1 and v2: `make` creates fresh cgroups, `write` brings limits and
+ * owner of (fresh or pooled) cgroups from `before` to `after`.
+ */
+function pooledSetup(
+  mode: 'cgroup-v1' | 'cgroup-v2',
+  cpu: LimitSetup['cpu'],
+  parents: string[],
+  make: (name: string) => AttemptCgroup,
+  write: (cg: AttemptCgroup, before: Written | null, after: Written) => void,
+): LimitSetup {
+  const pool: Pooled[] = [];
+  const written = new WeakMap<AttemptCgroup, Written>();
+  let seq = 0;
+  const freshName = (): string => {
+    for (;;) {
+      const name = `pool-${process.pid}-${++seq}`;
+      if (!parents.some((p) => fs.existsSync(path.join(p, name)))) return name;
+    }
+  };
+  return {
+    mode,
+    reason: '',
+    cpu,
+    create(_attemptId, limits, uid) {
+      const after: Written = { memoryBytes: limits.memoryBytes, cpuMillis: limits.cpuMillis, uid };
+      const reused = pool.pop();
+      if (reused) {
+        try {
+          write(reused.cg, reused.written, after);
+          const cg = { ...reused.cg, oomBaseline: oomCount(reused.cg) };
+          written.set(cg, after);
+          return cg;
+        } catch {
+          // a limit the kernel refuses on this cgroup (charges above it): use a fresh one
+          void removeCgroup(reused.cg);
+        }
+      }
+      const cg = make(freshName());
+      write(cg, null, after);
+      cg.oomBaseline = 0;
+      written.set(cg, after);
+      return cg;
+    },
+    async release(cg) {
+      const state = written.get(cg);
+      if (state && pool.length < CGROUP_POOL_SIZE && cgroupMembers(cg).length === 0) {
+        if (cg.version === 1 && cg.memoryDir) {
+          try {
+            writeFile(path.join(cg.memoryDir, 'memory.max_usage_in_bytes'), '0');
+          } catch {
+            // the peak is informative only
+          }
+        }
+        written.delete(cg);
+        pool.push({ cg: { ...cg, oomBaseline: 0 }, written: state });
+        return;
+      }
+      await removeCgroup(cg);
+    },
+    drain() {
+      for (const { cg } of pool.splice(0)) for (const dir of cg.dirs) rmdirQuiet(dir);
+    },
+    removeStale(inUse) {
+      const mine = new Set(pool.flatMap((p) => p.cg.dirs));
+      for (const parent of parents) {
+        let names: string[] = [];
+        try {
+          names = fs.readdirSync(parent);
+        } catch {
+          continue;
+        }
+        for (const name of names) {
+          const dir = path.join(parent, name);
+          if (POOLED_NAME.test(name) && !inUse.has(dir) && !mine.has(dir)) rmdirQuiet(dir);
+        }
+      }
+    },
   };
 }
 
 function cgroupV1(parents: Record<string, string>): LimitSetup {
-  return {
-    mode: 'cgroup-v1',
-    reason: '',
-    cpu: parents.cpu
+  return pooledSetup(
+    'cgroup-v1',
+    parents.cpu
       ? { enforced: true, why: 'cgroup-v1' }
       : { enforced: false, why: 'not enforced: the cgroup v1 cpu controller is not usable' },
-    create(attemptId, limits, uid) {
+    Object.values(parents),
+    (name) => {
       const dirs: string[] = [];
       let memoryDir: string | null = null;
       let cpuDir: string | null = null;
       for (const [controller, parentDir] of Object.entries(parents)) {
-        const dir = path.join(parentDir, attemptId);
-        fs.mkdirSync(dir, { recursive: true });
+        const dir = path.join(parentDir, name);
+        fs.mkdirSync(dir);
         dirs.push(dir);
-        if (controller === 'memory') {
-          memoryDir = dir;
-          if (limits.memoryBytes > 0) {
-            writeFile(path.join(dir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-            const memsw = path.join(dir, 'memory.memsw.limit_in_bytes');
-            if (fs.existsSync(memsw)) {
-              try {
-                writeFile(memsw, String(limits.memoryBytes));
-              } catch {
-                // swap accounting present but not settable: the memory limit still applies
-              }
-            }
-          }
-        } else if (controller === 'cpu') {
-          cpuDir = dir;
-          if (limits.cpuMillis > 0) {
-            writeFile(path.join(dir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-            const quota = Math.max(1000, Math.round((limits.cpuMillis * CPU_PERIOD_US) / 1000));
-            writeFile(path.join(dir, 'cpu.cfs_quota_us'), String(quota));
-          }
-        }
-        if (uid !== null) fs.chownSync(path.join(dir, 'cgroup.procs'), uid, -1);
+        if (controller === 'memory') memoryDir = dir;
+        else if (controller === 'cpu') cpuDir = dir;
       }
       return { version: 1, dirs, memoryDir, cpuDir };
     },
-  };
+    (cg, before, after) => {
+      if (cg.memoryDir && after.memoryBytes !== (before?.memoryBytes ?? 0)) {
+        // memsw must stay ≥ the memory limit at every step: raise it first, lower it last.
+        const limit = after.memoryBytes > 0 ? String(after.memoryBytes) : '-1';
+        const memsw = path.join(cg.memoryDir, 'memory.memsw.limit_in_bytes');
+        const hasMemsw = fs.existsSync(memsw);
+        const raising = after.memoryBytes <= 0 || (before !== null && before.memoryBytes > 0 && after.memoryBytes > before.memoryBytes);
+        const writeMemsw = () => {
+          try {
+            writeFile(memsw, limit);
+          } catch {
+            // swap accounting present but not settable: the memory limit still applies
+          }
+        };
+        if (hasMemsw && raising) writeMemsw();
+        writeFile(path.join(cg.memoryDir, 'memory.limit_in_bytes'), limit);
+        if (hasMemsw && !raising) writeMemsw();
+      }
+      if (cg.cpuDir && after.cpuMillis !== (before?.cpuMillis ?? 0)) {
+        if (before === null) writeFile(path.join(cg.cpuDir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        writeFile(path.join(cg.cpuDir, 'cpu.cfs_quota_us'), after.cpuMillis > 0 ? String(cpuQuota(after.cpuMillis)) : '-1');
+      }
+      if (after.uid !== (before?.uid ?? null)) {
+        for (const dir of cg.dirs) fs.chownSync(path.join(dir, 'cgroup.procs'), after.uid ?? ownUid(), -1);
+      }
+    },
+  );
 }
 
 function cgroupV2(parentDir: string, enabled: string[]): LimitSetup {
-  return {
-    mode: 'cgroup-v2',
-    reason: '',
-    cpu: enabled.includes('cpu')
+  const cpu = enabled.includes('cpu');
+  return pooledSetup(
+    'cgroup-v2',
+    cpu
       ? { enforced: true, why: 'cgroup-v2' }
       : { enforced: false, why: `not enforced: the cgroup v2 cpu controller is not enabled under ${parentDir}` },
-    create(attemptId, limits, uid) {
-      const dir = path.join(parentDir, attemptId);
-      fs.mkdirSync(dir, { recursive: true });
-      if (limits.memoryBytes > 0) {
-        writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));
-        const swap = path.join(dir, 'memory.swap.max');
-        if (fs.existsSync(swap)) {
-          try {
-            writeFile(swap, '0');
-          } catch {
-            // no swap control; the memory limit still applies
-          }
-        }
+    [parentDir],
+    (name) => {
+      const dir = path.join(parentDir, name);
+      fs.mkdirSync(dir);
+      const swap = path.join(dir, 'memory.swap.max');
+      try {
+        if (fs.existsSync(swap)) writeFile(swap, '0');
+      } catch {
+        // no swap control; the memory limit still applies
       }
-      if (limits.cpuMillis > 0 && enabled.includes('cpu')) {
-        const quota = Math.max(1000, Math.round((limits.cpuMillis * CPU_PERIOD_US) / 1000));
-        writeFile(path.join(dir, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
-      }
-      if (uid !== null) fs.chownSync(path.join(dir, 'cgroup.procs'), uid, -1);
-      return { version: 2, dirs: [dir], memoryDir: dir, cpuDir: enabled.includes('cpu') ? dir : null };
+      return { version: 2, dirs: [dir], memoryDir: dir, cpuDir: cpu ? dir : null };
     },
-  };
+    (cg, before, after) => {
+      const dir = cg.dirs[0]!;
+      if (after.memoryBytes !== (before?.memoryBytes ?? 0)) {
+        writeFile(path.join(dir, 'memory.max'), after.memoryBytes > 0 ? String(after.memoryBytes) : 'max');
+      }
+      if (cg.cpuDir && after.cpuMillis !== (before?.cpuMillis ?? 0)) {
+        writeFile(path.join(dir, 'cpu.max'), `${after.cpuMillis > 0 ? cpuQuota(after.cpuMillis) : 'max'} ${CPU_PERIOD_US}`);
+      }
+      if (after.uid !== (before?.uid ?? null)) fs.chownSync(path.join(dir, 'cgroup.procs'), after.uid ?? ownUid(), -1);
+    },
+  );
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // busy (members left) or gone
+  }
+}
+
+function ownUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+function cpuQuota(cpuMillis: number): number {
+  return Math.max(1000, Math.round((cpuMillis * CPU_PERIOD_US) / 1000));
 }
 
 /**
@@ -250,8 +396,8 @@ function cgroupV2(parentDir: string, enabled: string[]): LimitSetup {
 export const JOIN_SCRIPT =
   'while [ "$1" != "--" ]; do echo $$ > "$1" || { echo "cejobs: cannot join cgroup $1" >&2; exit 126; }; shift; done; shift; exec "$@"';
 
-export function joinWrapper(cg: AttemptCgroup): string[] {
-  return ['/bin/sh', '-c', JOIN_SCRIPT, 'cejobs-join', ...procsFiles(cg), '--'];
+export function joinWrapper(procs: string[]): string[] {
+  return ['/bin/sh', '-c', JOIN_SCRIPT, 'cejobs-join', ...procs, '--'];
 }
 
 /** The `cgroup.procs` files a workload writes its pid into to join the attempt's cgroups. */
@@ -275,8 +421,13 @@ export function cgroupMembers(cg: AttemptCgroup): number[] {
   return [...pids];
 }
 
-/** Number of OOM kills the kernel did in the attempt's memory cgroup. */
+/** Number of OOM kills the kernel did in the attempt's memory cgroup while the attempt had it. */
 export function oomKills(cg: AttemptCgroup): number {
+  return Math.max(0, oomCount(cg) - (cg.oomBaseline ?? 0));
+}
+
+/** The kernel's OOM kill counter of the memory cgroup (it only grows). */
+function oomCount(cg: AttemptCgroup): number {
   if (!cg.memoryDir) return 0;
   const file = cg.version === 1 ? 'memory.oom_control' : 'memory.events';
   try {

@@ -42,6 +42,8 @@ export interface LauncherOptions {
   watchMs?: number;
   /** `off` makes a spawned launcher report mounts as not available. */
   mountMode?: 'auto' | 'off';
+  /** `node` makes a spawned launcher start instances with Node's spawn, never the native addon. */
+  spawnMode?: 'auto' | 'node';
   /** How long to wait for a spawned launcher's socket. @default 10000 */
   startTimeoutMs?: number;
   /** Name in the launcher's log. */
@@ -78,6 +80,7 @@ function launcherArgs(o: LauncherOptions): string[] {
   if (o.cgroupParent) args.push('--cgroup-parent', o.cgroupParent);
   if (o.watchMs) args.push('--watch-ms', String(o.watchMs));
   if (o.mountMode) args.push('--mount-mode', o.mountMode);
+  if (o.spawnMode) args.push('--spawn-mode', o.spawnMode);
   return args;
 }
 

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { detectLimits } from './cgroups.js';
+import { nodeStarter, processStarter } from './child.js';
 import { detectMounts } from './mounts.js';
 import {
   encodeMessage,
@@ -41,6 +42,7 @@ interface Args {
   cgroupParent?: string;
   watchMs?: number;
   mountMode: 'auto' | 'off';
+  spawnMode: 'auto' | 'node';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -55,7 +57,7 @@ function parseArgs(argv: string[]): Args {
   const env = process.env;
   const dir = flags.get('dir');
   if (!dir) throw new Error(
-      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N] [--mount-mode auto|off]',
+      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N] [--mount-mode auto|off] [--spawn-mode auto|node]',
     );
   const idle = Number(flags.get('idle-exit-ms') ?? env.CEJOBS_LAUNCHER_IDLE_MS ?? 60_000);
   const mode = flags.get('limit-mode') ?? env.CEJOBS_LAUNCHER_LIMIT_MODE ?? 'auto';
@@ -63,11 +65,14 @@ function parseArgs(argv: string[]): Args {
   const watch = flags.get('watch-ms') ?? env.CEJOBS_LAUNCHER_WATCH_MS;
   const mountMode = flags.get('mount-mode') ?? env.CEJOBS_LAUNCHER_MOUNT_MODE ?? 'auto';
   if (mountMode !== 'auto' && mountMode !== 'off') throw new Error(`--mount-mode must be auto or off, got ${mountMode}`);
+  const spawnMode = flags.get('spawn-mode') ?? (env.CEJOBS_NATIVE_SPAWN === 'off' ? 'node' : 'auto');
+  if (spawnMode !== 'auto' && spawnMode !== 'node') throw new Error(`--spawn-mode must be auto or node, got ${spawnMode}`);
   const args: Args = {
     dir: path.resolve(dir),
     idleExitMs: Number.isFinite(idle) && idle >= 0 ? idle : 60_000,
     limitMode: mode,
     mountMode,
+    spawnMode,
   };
   const root = flags.get('cgroup-root') ?? env.CEJOBS_CGROUP_ROOT;
   const parent = flags.get('cgroup-parent') ?? env.CEJOBS_CGROUP_PARENT;
@@ -170,9 +175,10 @@ async function main(): Promise<void> {
   const mounts = detectMounts({ requested: args.mountMode, probeDir: args.dir, log });
   const supervisor = new Supervisor({
     dir: args.dir, limits, mounts, log, ...(args.watchMs ? { watchIntervalMs: args.watchMs } : {}),
+    starter: args.spawnMode === 'node' ? nodeStarter('--spawn-mode node') : processStarter(),
   });
   supervisor.recoverFromDisk();
-  log(`launcher started (protocol ${PROTOCOL_VERSION}, limits ${limits.mode}${limits.reason ? `: ${limits.reason}` : ''}, mounts ${mounts.support.how}, idle exit ${args.idleExitMs} ms, ${supervisor.runningCount()} adopted, ${supervisor.unreleasedCount()} exits held)`);
+  log(`launcher started (protocol ${PROTOCOL_VERSION}, limits ${limits.mode}${limits.reason ? `: ${limits.reason}` : ''}, mounts ${mounts.support.how}, spawn ${supervisor.capabilities().spawn?.how}, idle exit ${args.idleExitMs} ms, ${supervisor.runningCount()} adopted, ${supervisor.unreleasedCount()} exits held)`);
 
   const clients = new Set<net.Socket>();
   const greeted = new WeakSet<net.Socket>();

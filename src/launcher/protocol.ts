@@ -41,6 +41,12 @@ export interface LauncherCapabilities {
    * mounts (the client then reports mounts as not available).
    */
   mounts?: LimitSupport;
+  /**
+   * How main processes are started: `native` (vfork + exec by native/spawn.c, cgroups joined
+   * before exec) or `node` (child_process.spawn with a shell wrapper joining the cgroups).
+   * Absent from launchers that predate it.
+   */
+  spawn?: { kind: 'native' | 'node'; how: string };
 }
 
 // ---------------------------------------------------------------------------------------------

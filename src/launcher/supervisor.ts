@@ -8,16 +8,16 @@
  * ends), the pipes are drained for a bounded time, the exit is written durably
  * (`records.ts`), then pushed. It stays until `release`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AttemptExit, InstanceSpec } from '../drivers/driver.js';
 import type { AttemptOutcome } from '../domain/failure-reasons.js';
 import { LogWriter } from '../logs/writer.js';
+import { nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from './child.js';
 import {
-  joinWrapper,
   oomKills,
+  procsFiles,
   removeCgroup,
   signalCgroup,
   type AttemptCgroup,
@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   drainMs?: number;
   /** Silence after which a partial output line is written as a record. @default 200 */
   partialFlushMs?: number;
+  /** How main processes are started. @default the native addon when it loads, else Node's spawn */
+  starter?: ProcessStarter;
 }
 
 export class SupervisorError extends Error {
@@ -66,7 +68,7 @@ interface Attempt {
   state: 'starting' | 'running' | 'exited';
   exit?: AttemptExit;
   ready: Promise<void>;
-  child?: ChildProcess;
+  child?: StartedChild;
   writer?: LogWriter;
   /** Set when the launcher killed it for a limit. */
   killedFor?: AttemptOutcome;
@@ -94,6 +96,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private readonly drainMs: number;
   private readonly partialFlushMs: number;
   private readonly mounts: MountSetup;
+  private readonly starter: ProcessStarter;
+  /** Attempts with mounts start through their wrapper, which Node's spawn runs. */
+  private readonly wrapperStarter = nodeStarter('the mount wrapper');
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -106,6 +111,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       mount: null,
       setpriv: null,
     };
+    this.starter = options.starter ?? processStarter();
     this.watchTimer = setInterval(() => this.watch(), options.watchIntervalMs ?? 500);
     this.watchTimer.unref();
   }
@@ -125,6 +131,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         ephemeralStorage: { enforced: true, how: 'scratch-dir-watch' },
       },
       mounts: { ...this.mounts.support },
+      spawn: { kind: this.starter.kind, how: this.starter.why },
     };
   }
 
@@ -152,6 +159,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       if (entry.cgroup) void removeCgroup(entry.cgroup);
       this.removeMountFiles(entry);
     }
+    const inUse = new Set<string>();
+    for (const a of this.attempts.values()) for (const dir of a.entry.cgroup?.dirs ?? []) inUse.add(dir);
+    this.options.limits.removeStale(inUse);
   }
 
   runningCount(): number {
@@ -311,32 +321,20 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     }
     entry.cgroup = cg;
 
-    const [, ...rest] = resolved.argv;
     const user = uid !== null ? { uid, gid: gidOf(uid) } : null;
-    // With mounts the wrapper starts as root (to mount) and drops to the user itself.
-    const argv = plan
-      ? [...mountWrapper(this.mounts, plan, cg, user), resolved.program, ...rest]
-      : cg
-        ? [...joinWrapper(cg), resolved.program, ...rest]
-        : [resolved.program, ...rest];
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: entry.scratch,
-      env,
-      detached: true, // setsid(): own session and process group, pgid = pid
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cg || plan ? {} : { argv0: resolved.argv[0] }),
-      ...(user && !plan ? user : {}),
-    });
-    a.child = child;
-    const spawned = await new Promise<Error | null>((resolve) => {
-      child.once('spawn', () => resolve(null));
-      child.once('error', (e) => resolve(e));
-    });
-    if (spawned || child.pid === undefined) {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      return this.failStart(a, 'StartFailed', `spawn failed: ${spawned?.message ?? 'no pid'}`);
+    let child: StartedChild;
+    try {
+      // With mounts the wrapper starts as root (to mount), joins the cgroups and drops to the user itself.
+      const wrapper = plan ? [...mountWrapper(this.mounts, plan, cg, user), resolved.program, ...resolved.argv.slice(1)] : null;
+      child = wrapper
+        ? await this.wrapperStarter.start({ program: wrapper[0]!, argv: wrapper, env, cwd: entry.scratch, cgroupProcs: [], user: null })
+        : await this.starter.start({
+            program: resolved.program, argv: resolved.argv, env, cwd: entry.scratch, cgroupProcs: cg ? procsFiles(cg) : [], user,
+          });
+    } catch (e) {
+      return this.failStart(a, 'StartFailed', e instanceof StartError ? e.message : `spawn failed: ${(e as Error).message}`);
     }
+    a.child = child;
     entry.pid = child.pid;
     entry.pgid = child.pid;
     entry.procStart = procStartTime(child.pid);
@@ -355,9 +353,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = writer.hasPartial() ? setTimeout(() => writer.flush(), this.partialFlushMs) : null;
     };
-    child.stdout!.on('data', onData('stdout'));
-    child.stderr!.on('data', onData('stderr'));
-    child.once('exit', (code, signal) => {
+    child.stdout.on('data', onData('stdout'));
+    child.stderr.on('data', onData('stderr'));
+    child.onExit((code, signal) => {
       void this.onMainExit(a, code, signal).finally(() => {
         if (flushTimer) clearTimeout(flushTimer);
       });
@@ -368,7 +366,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private failStart(a: Attempt, reason: 'ExecutableNotFound' | 'StartFailed', message: string): void {
     a.writer?.note(`[cejobs] failed to start: ${message}`);
     a.writer?.close();
-    if (a.entry.cgroup) void removeCgroup(a.entry.cgroup);
+    if (a.entry.cgroup) void this.options.limits.release(a.entry.cgroup);
     a.entry.cgroup = null;
     this.finish(a, { kind: 'start-failed', reason, message }, undefined);
   }
@@ -407,7 +405,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     // Like a container whose PID 1 ended: nothing of the attempt survives it.
     this.signalAll(a, 'SIGKILL');
     const child = a.child!;
-    const streams = [child.stdout!, child.stderr!];
+    const streams = [child.stdout, child.stderr];
     await Promise.race([
       Promise.all(streams.map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise((r) => s.once('close', r))))),
       new Promise((r) => setTimeout(r, this.drainMs)),
@@ -473,7 +471,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     removeExitRecord(a.entry.workDir, attemptId);
     this.removeMountFiles(a.entry);
     this.removeScratch(a.entry.scratch, attemptId);
-    if (a.entry.cgroup) await removeCgroup(a.entry.cgroup);
+    if (a.entry.cgroup) await this.options.limits.release(a.entry.cgroup);
     return true;
   }
 
@@ -507,6 +505,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     for (const a of this.attempts.values()) {
       if (a.state === 'exited' && a.entry.cgroup) await removeCgroup(a.entry.cgroup);
     }
+    this.options.limits.drain();
   }
 
   close(): void {
@@ -515,6 +514,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   /** Periodic checks: RSS (rss-watch mode), scratch size, adopted pids. */
   private watch(): void {
+    this.starter.sweep();
     const alive = [...this.attempts.values()].filter((a) => a.state === 'running' && !a.mainExited);
     if (alive.length === 0) return;
     // Limits are checked on what was not killed yet; adopted pids are watched until they end.

@@ -8,6 +8,7 @@ import { openDatabase, type OpenOptions } from './database.js';
 import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
+import { InstanceCache } from './instance-cache.js';
 
 function toProject(r: Raw): ProjectRow {
   return {
@@ -109,6 +110,7 @@ export class Store {
   }
 
   private readonly statements: Statements;
+  private readonly instanceCache = new InstanceCache();
 
   /** A prepared statement, compiled once per SQL text. */
   private q(sql: string) {
@@ -120,7 +122,12 @@ export class Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.instanceCache.clear(); // it may hold writes SQLite just rolled back
+      throw e;
+    }
   }
 
   // ── projects ────────────────────────────────────────────────────────────────────────────
@@ -275,6 +282,7 @@ export class Store {
   /** Removes a run with its instances and events. */
   deleteRun(seq: number): void {
     this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);
+    this.instanceCache.dropRun(seq);
   }
 
   runSeqsOfJob(projectId: string, jobName: string): number[] {
@@ -323,6 +331,7 @@ export class Store {
         i.reason ?? null,
         i.message ?? null,
       );
+    this.instanceCache.put(i);
   }
 
   /** Writes every mutable field of an instance row. */
@@ -353,6 +362,7 @@ export class Store {
         i.index,
         i.retry,
       );
+    this.instanceCache.put(i);
   }
 
   getInstance(runSeq: number, index: number, retry: number): InstanceRow | undefined {
@@ -368,9 +378,13 @@ export class Store {
 
   /** Every instance of a run, by index then retry. */
   instancesOfRun(runSeq: number): InstanceRow[] {
-    return (
+    const cached = this.instanceCache.get(runSeq);
+    if (cached) return cached;
+    const rows = (
       this.q('SELECT * FROM instances WHERE run_seq = ? ORDER BY idx, retry').all(runSeq) as Raw[]
     ).map(toInstance);
+    this.instanceCache.fill(runSeq, rows);
+    return rows;
   }
 
   /** Instances in any of `states`, across runs, in FIFO order (run, index, retry). */

@@ -22,10 +22,12 @@ runDriverConformance('process', () => createProcessDriver({ launcherDir, idleExi
   diagnosticFiles: launcherFiles(launcherDir),
 });
 
-// Without cgroups: stop and cleanup rely on process groups and sessions alone.
+// Without cgroups: stop and cleanup rely on process groups and sessions alone. This launcher
+// also starts instances with Node's child_process.spawn (the fallback when the native addon is
+// not built), so the suite covers both spawn paths.
 runDriverConformance(
   'process-rss-watch',
-  () => createProcessDriver({ launcherDir: rssLauncherDir, idleExitMs: 5_000, limitMode: 'rss-watch' }),
+  () => createProcessDriver({ launcherDir: rssLauncherDir, idleExitMs: 5_000, limitMode: 'rss-watch', spawnMode: 'node' }),
   { hostProcesses: true, diagnosticFiles: launcherFiles(rssLauncherDir) },
 );
 

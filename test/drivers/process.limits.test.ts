@@ -142,24 +142,54 @@ describe.skipIf(!cgroupsUsable)(`process driver: cgroups (${probe.mode})`, () =>
     expect(readLog(s.logPath).some((r) => r.text === 'allocated')).toBe(false);
   });
 
-  it('writes the cpu quota', async () => {
-    const s = spec(h.dir, 'cpu', ['/bin/sh', '-c', 'echo ready; while true; do sleep 0.1; done'], { cpuMillis: 250 });
-    await h.driver.start(s);
-    await waitFor('"ready" in the log', () => readLog(s.logPath).some((r) => r.text === 'ready'));
-    const file =
-      probe.mode === 'cgroup-v1'
-        ? path.join(DEFAULT_CGROUP_ROOT, 'cpu', cgroupParent, s.attemptId, 'cpu.cfs_quota_us')
-        : path.join(fs.existsSync(path.join(DEFAULT_CGROUP_ROOT, 'unified')) ? path.join(DEFAULT_CGROUP_ROOT, 'unified') : DEFAULT_CGROUP_ROOT, cgroupParent, s.attemptId, 'cpu.max');
-    const expected = probe.mode === 'cgroup-v1' ? '25000' : '25000 100000';
-    expect(fs.readFileSync(file, 'utf8').trim()).toBe(expected);
+  /** The directory of the attempt's cgroup for `controller` (v1) or its unified cgroup (v2). */
+  function cgroupDirOf(pid: number, controller: 'cpu' | 'memory'): string {
+    const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
     if (probe.mode === 'cgroup-v1') {
-      const procs = fs.readFileSync(path.join(DEFAULT_CGROUP_ROOT, 'memory', cgroupParent, s.attemptId, 'cgroup.procs'), 'utf8');
-      expect(procs.trim()).not.toBe('');
+      const line = lines.find((l) => l.split(':')[1]!.split(',').includes(controller))!;
+      return path.join(DEFAULT_CGROUP_ROOT, controller, line.split(':')[2]!);
     }
-    await h.driver.stop({ attemptId: s.attemptId }, { graceMs: 1000 });
-    await h.exitOf(s.attemptId);
-    await h.driver.release({ attemptId: s.attemptId });
-    expect(fs.existsSync(path.dirname(file))).toBe(false);
+    const unified = fs.existsSync(path.join(DEFAULT_CGROUP_ROOT, 'unified')) ? path.join(DEFAULT_CGROUP_ROOT, 'unified') : DEFAULT_CGROUP_ROOT;
+    return path.join(unified, lines.find((l) => l.startsWith('0::'))!.slice(3));
+  }
+  const quotaFile = (dir: string) => path.join(dir, probe.mode === 'cgroup-v1' ? 'cpu.cfs_quota_us' : 'cpu.max');
+  const quotaOf = (cpuMillis: number) => (probe.mode === 'cgroup-v1' ? `${cpuMillis * 100}` : `${cpuMillis * 100} 100000`);
+
+  it('writes the cpu quota, and a pooled cgroup gets the limits of its next attempt', async () => {
+    const loop = ['/bin/sh', '-c', 'echo ready; while true; do sleep 0.1; done'];
+    const first = spec(h.dir, 'cpu', loop, { cpuMillis: 250 });
+    const handle = await h.driver.start(first);
+    await waitFor('"ready" in the log', () => readLog(first.logPath).some((r) => r.text === 'ready'));
+    const dir = cgroupDirOf(handle.data.pid as number, 'cpu');
+    expect(path.basename(dir)).toMatch(/^pool-\d+-\d+$/);
+    expect(path.dirname(dir).endsWith(cgroupParent)).toBe(true);
+    expect(fs.readFileSync(quotaFile(dir), 'utf8').trim()).toBe(quotaOf(250));
+    await h.driver.stop({ attemptId: first.attemptId }, { graceMs: 1000 });
+    await h.exitOf(first.attemptId);
+    await h.driver.release({ attemptId: first.attemptId });
+    // Released: empty, kept for reuse (or removed when the pool is full).
+    if (fs.existsSync(dir)) expect(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()).toBe('');
+
+    const second = spec(h.dir, 'cpu2', loop, { cpuMillis: 500 });
+    const handle2 = await h.driver.start(second);
+    await waitFor('"ready" in the log', () => readLog(second.logPath).some((r) => r.text === 'ready'));
+    const dir2 = cgroupDirOf(handle2.data.pid as number, 'cpu');
+    expect(dir2).toBe(dir); // the pooled cgroup, reused
+    expect(fs.readFileSync(quotaFile(dir2), 'utf8').trim()).toBe(quotaOf(500));
+    await h.driver.stop({ attemptId: second.attemptId }, { graceMs: 1000 });
+    await h.exitOf(second.attemptId);
+    await h.driver.release({ attemptId: second.attemptId });
+  });
+
+  it('an OOM kill in a pooled cgroup is not charged to the attempt that reuses it', async () => {
+    const hog = spec(h.dir, 'hog2', HOG, { memoryBytes: 100 * MB });
+    await h.driver.start(hog);
+    expect((await h.exitOf(hog.attemptId)).outcome.kind).toBe('oom-killed');
+    await h.driver.release({ attemptId: hog.attemptId });
+    const next = spec(h.dir, 'after-hog', ['/bin/sh', '-c', 'exit 3'], { memoryBytes: 100 * MB });
+    await h.driver.start(next);
+    expect((await h.exitOf(next.attemptId)).outcome).toEqual({ kind: 'exited', exitCode: 3, signal: null });
+    await h.driver.release({ attemptId: next.attemptId });
   });
 
   it('kills a workload that outgrows its ephemeral storage', async () => {

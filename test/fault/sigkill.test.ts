@@ -76,6 +76,11 @@ describe(`SIGKILL of the server during runs (process driver, seed ${SEED})`, () 
       200,
     );
     const run = (await api('GET', '/job_runs/burst')).json;
+    if (run.status !== 'completed') {
+      // What failed, for the report: the failed instances and the run's events.
+      const all = (await api('GET', '/job_runs/burst/instances')).json.instances as { name: string; state: string; reason?: string; message?: string }[];
+      console.log('not completed:', JSON.stringify(run.status_details), JSON.stringify(all.filter((x) => x.state === 'failed')));
+    }
     expect(run.status, `seed ${SEED}`).toBe('completed');
     expect(run.status_details).toMatchObject({ succeeded: 200, failed: 0, succeeded_indices: '0-199' });
 

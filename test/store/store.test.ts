@@ -488,6 +488,46 @@ describe('Store: instances', () => {
   });
 });
 
+describe('Store: the instance cache (what a sync re-reads comes from memory)', () => {
+  let seq: number;
+  beforeEach(() => {
+    store.insertProject(project());
+    seq = store.insertRun(run('cached'));
+    for (const i of [2, 0, 1]) store.insertInstance(instance(seq, i, 0));
+  });
+
+  it('returns copies, in index and retry order, that follow inserts and saves', () => {
+    const first = store.instancesOfRun(seq);
+    expect(first.map((i) => i.index)).toEqual([0, 1, 2]);
+    first[0]!.state = 'running'; // not saved: must not leak into the next read
+    expect(store.instancesOfRun(seq)[0]!.state).toBe('pending');
+    store.saveInstance({ ...first[1]!, state: 'running', observedExit: undefined });
+    store.insertInstance(instance(seq, 1, 1));
+    const again = store.instancesOfRun(seq);
+    expect(again.map((i) => `${i.index}.${i.retry}:${i.state}`)).toEqual(['0.0:pending', '1.0:running', '1.1:pending', '2.0:pending']);
+    reopen(); // the same as the database says
+    expect(store.instancesOfRun(seq).map((i) => `${i.index}.${i.retry}:${i.state}`)).toEqual(['0.0:pending', '1.0:running', '1.1:pending', '2.0:pending']);
+  });
+
+  it('forgets writes of a transaction that rolled back', () => {
+    store.instancesOfRun(seq);
+    expect(() =>
+      store.transaction(() => {
+        store.saveInstance({ ...instance(seq, 0, 0), state: 'running' });
+        store.insertInstance(instance(seq, 0, 1));
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.instancesOfRun(seq).map((i) => `${i.index}.${i.retry}:${i.state}`)).toEqual(['0.0:pending', '1.0:pending', '2.0:pending']);
+  });
+
+  it('forgets a deleted run (its seq may be handed out again)', () => {
+    store.instancesOfRun(seq);
+    store.deleteRun(seq);
+    expect(store.instancesOfRun(seq)).toEqual([]);
+  });
+});
+
 describe('Store: events', () => {
   let seq: number;
   beforeEach(() => {

@@ -33,6 +33,8 @@ export interface ProcessDriverOptions {
   watchMs?: number;
   /** Given to a launcher this driver spawns: `off` never mounts config maps or secrets. @default 'auto' */
   mountMode?: 'auto' | 'off';
+  /** Given to a launcher this driver spawns: `node` never uses the native spawn addon. @default 'auto' */
+  spawnMode?: 'auto' | 'node';
 }
 
 export async function createProcessDriver(options: ProcessDriverOptions): Promise<Driver> {
@@ -44,6 +46,7 @@ export async function createProcessDriver(options: ProcessDriverOptions): Promis
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     ...(options.watchMs ? { watchMs: options.watchMs } : {}),
     ...(options.mountMode ? { mountMode: options.mountMode } : {}),
+    ...(options.spawnMode ? { spawnMode: options.spawnMode } : {}),
     clientName: `process-driver pid ${process.pid}`,
   });
   return new ProcessDriver(client, options);

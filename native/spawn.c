@@ -1,0 +1,287 @@
+/*
+ * cejobs_spawn: the launcher's fast path for starting an instance.
+ *
+ * Node's child_process.spawn fork()s the whole launcher (page tables of a ~100 MB process) and
+ * a cgroup join needs a `sh` wrapper on top; together about 3 ms of CPU per instance. This addon
+ * starts the workload with vfork() semantics instead (the parent is suspended and shares its
+ * memory until the child execs) and does in the child, between vfork and exec, what the wrapper
+ * did: join the attempt's cgroups. Only async-signal-safe calls run in the child.
+ *
+ * Contract (used by src/launcher/native-spawn.ts):
+ *
+ *   spawn(file, argv, envp, cwd, procsFiles, uid, gid)
+ *     → { pid, stdout, stderr }      pid of a new session leader (setsid), running `file`,
+ *                                    with stdin on /dev/null and stdout/stderr on two pipes
+ *                                    whose read ends (O_CLOEXEC) are returned
+ *     throws Error { code: 'ESPAWN', errno, step }   when the child could not get to exec;
+ *                                    the child has been reaped, nothing is left behind.
+ *     uid/gid: -1 keeps the launcher's identity; otherwise setgroups([]), setgid, setuid.
+ *
+ *   reap(pids) → [[pid, kind, value], ...] for each pid in `pids` that has ended (waitpid
+ *     WNOHANG): kind 0 = exited with code `value`, 1 = killed by signal number `value`.
+ *     Only the given pids are waited for, so Node's own children stay libuv's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <node_api.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STEP_SETSID 1
+#define STEP_CGROUP 2
+#define STEP_STDIO 3
+#define STEP_USER 4
+#define STEP_CWD 5
+#define STEP_EXEC 6
+
+static const char *step_names[] = {"", "setsid", "cgroup", "stdio", "user", "chdir", "exec"};
+
+typedef struct {
+  char *file;
+  char **argv;
+  char **envp;
+  char *cwd;
+  char **procs;
+  int uid;
+  int gid;
+  int out[2];
+  int err[2];
+  int report[2];
+} spawn_req;
+
+static void free_list(char **list) {
+  if (!list) return;
+  for (char **p = list; *p; p++) free(*p);
+  free(list);
+}
+
+static char *get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static char **get_string_list(napi_env env, napi_value arr) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **list = calloc(n + 1, sizeof(char *));
+  if (!list) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    napi_get_element(env, arr, i, &item);
+    list[i] = get_string(env, item);
+    if (!list[i]) {
+      free_list(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+/* The child: async-signal-safe calls only (it shares the parent's memory until exec). */
+static void child_fail(spawn_req *r, int step) {
+  int msg[2] = {step, errno};
+  ssize_t ignored = write(r->report[1], msg, sizeof msg);
+  (void)ignored;
+  _exit(127);
+}
+
+static int write_pid(int fd, pid_t pid) {
+  char buf[24];
+  int i = sizeof buf;
+  do {
+    buf[--i] = (char)('0' + pid % 10);
+    pid /= 10;
+  } while (pid > 0 && i > 0);
+  return write(fd, buf + i, sizeof buf - i) == (ssize_t)(sizeof buf - i) ? 0 : -1;
+}
+
+static void run_child(spawn_req *r) {
+  if (setsid() < 0) child_fail(r, STEP_SETSID);
+  pid_t self = (pid_t)syscall(SYS_getpid);
+  for (char **p = r->procs; p && *p; p++) {
+    int fd = open(*p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) child_fail(r, STEP_CGROUP);
+    if (write_pid(fd, self) < 0) child_fail(r, STEP_CGROUP);
+    close(fd);
+  }
+  int in = open("/dev/null", O_RDONLY);
+  if (in < 0 || dup2(in, 0) < 0 || dup2(r->out[1], 1) < 0 || dup2(r->err[1], 2) < 0) child_fail(r, STEP_STDIO);
+  if (in > 2) close(in);
+  if (r->uid >= 0) {
+    if (setgroups(0, NULL) < 0 && errno != EPERM) child_fail(r, STEP_USER);
+    if (setgid((gid_t)r->gid) < 0 || setuid((uid_t)r->uid) < 0) child_fail(r, STEP_USER);
+  }
+  if (chdir(r->cwd) < 0) child_fail(r, STEP_CWD);
+  /* Like libuv: the workload starts with default dispositions and nothing blocked. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &dfl, NULL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execve(r->file, r->argv, r->envp);
+  child_fail(r, STEP_EXEC);
+}
+
+static void close_pair(int p[2]) {
+  if (p[0] >= 0) close(p[0]);
+  if (p[1] >= 0) close(p[1]);
+}
+
+static napi_value throw_spawn(napi_env env, int step, int err) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s failed: %s", step_names[step], strerror(err));
+  napi_value message, error, code, errno_v, step_v;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_create_string_utf8(env, "ESPAWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_int32(env, err, &errno_v);
+  napi_create_string_utf8(env, step_names[step], NAPI_AUTO_LENGTH, &step_v);
+  napi_set_named_property(env, error, "code", code);
+  napi_set_named_property(env, error, "errno", errno_v);
+  napi_set_named_property(env, error, "step", step_v);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value args[7];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, procsFiles, uid, gid)");
+    return NULL;
+  }
+  spawn_req r;
+  memset(&r, 0, sizeof r);
+  r.out[0] = r.out[1] = r.err[0] = r.err[1] = r.report[0] = r.report[1] = -1;
+  r.file = get_string(env, args[0]);
+  r.argv = get_string_list(env, args[1]);
+  r.envp = get_string_list(env, args[2]);
+  r.cwd = get_string(env, args[3]);
+  r.procs = get_string_list(env, args[4]);
+  int32_t uid = -1, gid = -1;
+  napi_get_value_int32(env, args[5], &uid);
+  napi_get_value_int32(env, args[6], &gid);
+  r.uid = uid;
+  r.gid = gid;
+  napi_value result = NULL;
+  int fail_step = 0, fail_errno = 0;
+  if (!r.file || !r.argv || !r.envp || !r.cwd || !r.procs) {
+    napi_throw_type_error(env, NULL, "spawn: bad arguments");
+    goto done;
+  }
+  if (pipe2(r.out, O_CLOEXEC) < 0 || pipe2(r.err, O_CLOEXEC) < 0 || pipe2(r.report, O_CLOEXEC) < 0) {
+    fail_step = STEP_STDIO;
+    fail_errno = errno;
+    goto done;
+  }
+  /* No signal handler of the launcher may run in the child while it shares our memory. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = vfork();
+  if (pid == 0) run_child(&r); /* never returns */
+  int vfork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    fail_step = STEP_EXEC;
+    fail_errno = vfork_errno;
+    goto done;
+  }
+  close(r.report[1]);
+  r.report[1] = -1;
+  int msg[2];
+  ssize_t n;
+  do n = read(r.report[0], msg, sizeof msg);
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof msg) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    fail_step = msg[0];
+    fail_errno = msg[1];
+    goto done;
+  }
+  close(r.out[1]);
+  r.out[1] = -1;
+  close(r.err[1]);
+  r.err[1] = -1;
+  napi_value pid_v, out_v, err_v;
+  napi_create_object(env, &result);
+  napi_create_int32(env, pid, &pid_v);
+  napi_create_int32(env, r.out[0], &out_v);
+  napi_create_int32(env, r.err[0], &err_v);
+  napi_set_named_property(env, result, "pid", pid_v);
+  napi_set_named_property(env, result, "stdout", out_v);
+  napi_set_named_property(env, result, "stderr", err_v);
+  r.out[0] = r.err[0] = -1; /* now owned by the caller */
+done:
+  close_pair(r.out);
+  close_pair(r.err);
+  close_pair(r.report);
+  free(r.file);
+  free(r.cwd);
+  free_list(r.argv);
+  free_list(r.envp);
+  free_list(r.procs);
+  if (fail_step) return throw_spawn(env, fail_step, fail_errno);
+  return result;
+}
+
+static napi_value Reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arr;
+  napi_get_cb_info(env, info, &argc, &arr, NULL, NULL);
+  uint32_t n = 0;
+  napi_value out;
+  napi_create_array(env, &out);
+  if (argc < 1 || napi_get_array_length(env, arr, &n) != napi_ok) return out;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    int32_t pid = 0;
+    napi_get_element(env, arr, i, &item);
+    if (napi_get_value_int32(env, item, &pid) != napi_ok || pid <= 0) continue;
+    int status;
+    pid_t got;
+    do got = waitpid(pid, &status, WNOHANG);
+    while (got < 0 && errno == EINTR);
+    if (got != pid) continue;
+    napi_value entry, v;
+    napi_create_array_with_length(env, 3, &entry);
+    napi_create_int32(env, pid, &v);
+    napi_set_element(env, entry, 0, v);
+    napi_create_int32(env, WIFSIGNALED(status) ? 1 : 0, &v);
+    napi_set_element(env, entry, 1, v);
+    napi_create_int32(env, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), &v);
+    napi_set_element(env, entry, 2, v);
+    napi_set_element(env, out, k++, entry);
+  }
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, Spawn, NULL, &fn);
+  napi_set_named_property(env, exports, "spawn", fn);
+  napi_create_function(env, "reap", NAPI_AUTO_LENGTH, Reap, NULL, &fn);
+  napi_set_named_property(env, exports, "reap", fn);
+  return exports;
+}

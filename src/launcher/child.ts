@@ -1,0 +1,171 @@
+/**
+ * How the supervisor starts the main process of an attempt: `ProcessStarter` hides whether it
+ * comes from the native addon (`native/spawn.c`: vfork + cgroup join + exec, ~10× less CPU
+ * than forking the launcher) or from Node's `child_process.spawn` (the fallback, and the path
+ * for attempts with mounts, whose wrapper needs a shell).
+ *
+ * Contract of a `StartedChild`: `pid` is a session and process group leader (setsid); stdin is
+ * /dev/null; `stdout`/`stderr` are readable pipes; `onExit` fires exactly once with the exit
+ * code or the signal, after which the pid is reaped. Start failures throw a `StartError`
+ * naming the step (`cgroup`, `exec`, ...) and nothing is left running.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { joinWrapper } from './cgroups.js';
+
+export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
+
+export interface StartedChild {
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  onExit(listener: ExitListener): void;
+}
+
+export interface StartRequest {
+  /** Absolute path of the program. */
+  program: string;
+  /** argv, `argv[0]` included. */
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** `cgroup.procs` files the child joins before it execs. */
+  cgroupProcs: string[];
+  user: { uid: number; gid: number } | null;
+}
+
+export class StartError extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProcessStarter {
+  /** `native` or `node`, with why when not native (for logs and capabilities). */
+  readonly kind: 'native' | 'node';
+  readonly why: string;
+  start(req: StartRequest): Promise<StartedChild>;
+  /** Reaps what ended (a safety net besides SIGCHLD; cheap). */
+  sweep(): void;
+}
+
+interface NativeAddon {
+  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number): { pid: number; stdout: number; stderr: number };
+  reap(pids: number[]): [number, 0 | 1, number][];
+}
+
+/** The addon built by `native/build.mjs`, or why it cannot be used. */
+export function loadNativeAddon(): { addon: NativeAddon } | { why: string } {
+  if (process.env.CEJOBS_NATIVE_SPAWN === 'off') return { why: 'CEJOBS_NATIVE_SPAWN=off' };
+  // src/launcher and dist/launcher are both two levels below the package root.
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'cejobs_spawn.node');
+  try {
+    return { addon: createRequire(import.meta.url)(file) as NativeAddon };
+  } catch (e) {
+    return { why: `the native spawn addon is not available (${(e as Error).message.split('\n')[0]}); run npm run build` };
+  }
+}
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
+
+function pipeReader(fd: number): Readable {
+  return new net.Socket({ fd, readable: true, writable: false });
+}
+
+class NativeStarter implements ProcessStarter {
+  readonly kind = 'native';
+  readonly why = 'vfork + exec (native/spawn.c)';
+  private readonly live = new Map<number, ExitListener[]>();
+
+  constructor(private readonly addon: NativeAddon) {
+    // Listening from the start: a SIGCHLD that arrives while nobody listens is lost.
+    process.on('SIGCHLD', () => this.sweep());
+  }
+
+  async start(req: StartRequest): Promise<StartedChild> {
+    const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+    let r: { pid: number; stdout: number; stderr: number };
+    try {
+      r = this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1);
+    } catch (e) {
+      const err = e as Error & { step?: string };
+      throw new StartError(err.step ?? 'spawn', err.step === 'cgroup' ? `cannot join its cgroups: ${err.message}` : err.message);
+    }
+    const listeners: ExitListener[] = [];
+    this.live.set(r.pid, listeners);
+    // An exit whose SIGCHLD was handled before the pid was in `live` is picked up here.
+    setImmediate(() => this.sweep());
+    return {
+      pid: r.pid,
+      stdout: pipeReader(r.stdout),
+      stderr: pipeReader(r.stderr),
+      onExit: (l) => listeners.push(l),
+    };
+  }
+
+  sweep(): void {
+    if (this.live.size === 0) return;
+    for (const [pid, kind, value] of this.addon.reap([...this.live.keys()])) {
+      const listeners = this.live.get(pid) ?? [];
+      this.live.delete(pid);
+      const signal = kind === 1 ? (SIGNAL_NAMES.get(value) ?? 'SIGKILL') : null;
+      for (const l of listeners) l(kind === 0 ? value : null, signal);
+    }
+  }
+}
+
+class NodeStarter implements ProcessStarter {
+  readonly kind = 'node';
+  constructor(readonly why: string) {}
+
+  async start(req: StartRequest): Promise<StartedChild> {
+    // Without the addon, a fixed shell wrapper joins the cgroups, then execs the program.
+    const argv = req.cgroupProcs.length > 0 ? [...joinWrapper(req.cgroupProcs), req.program, ...req.argv.slice(1)] : [req.program, ...req.argv.slice(1)];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: req.cwd,
+      env: req.env,
+      detached: true, // setsid(): own session and process group, pgid = pid
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(req.cgroupProcs.length > 0 ? {} : { argv0: req.argv[0] }),
+      ...(req.user ?? {}),
+    });
+    const spawned = await new Promise<Error | null>((resolve) => {
+      child.once('spawn', () => resolve(null));
+      child.once('error', (e) => resolve(e));
+    });
+    if (spawned || child.pid === undefined) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      throw new StartError('exec', `spawn failed: ${spawned?.message ?? 'no pid'}`);
+    }
+    return {
+      pid: child.pid,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      onExit: (l) => child.once('exit', l),
+    };
+  }
+
+  sweep(): void {}
+}
+
+/** The native starter when the addon loads, Node's otherwise. */
+export function processStarter(): ProcessStarter {
+  const loaded = loadNativeAddon();
+  return 'addon' in loaded ? new NativeStarter(loaded.addon) : new NodeStarter(loaded.why);
+}
+
+/** Node's starter, always (attempts whose wrapper needs it, or when asked). */
+export function nodeStarter(why = 'requested'): ProcessStarter {
+  return new NodeStarter(why);
+}

@@ -1,0 +1,90 @@
+/**
+ * The two ways the launcher starts a main process (src/launcher/child.ts): the native addon
+ * (vfork + cgroup join + exec) and Node's child_process.spawn. Both must give the same contract.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadNativeAddon, nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from '../../src/launcher/child.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-child-'));
+
+function collect(child: StartedChild): Promise<{ out: string; err: string; code: number | null; signal: string | null }> {
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += String(c)));
+  child.stderr.on('data', (c) => (err += String(c)));
+  const closed = Promise.all([child.stdout, child.stderr].map((s) => new Promise((r) => s.once('close', r))));
+  const exited = new Promise<[number | null, string | null]>((r) => child.onExit((code, signal) => r([code, signal])));
+  return Promise.all([exited, closed]).then(([[code, signal]]) => ({ out, err, code, signal }));
+}
+
+const sh = (script: string, env: Record<string, string> = { PATH: '/usr/bin:/bin' }) => ({
+  program: '/bin/sh', argv: ['my-shell', '-c', script], env, cwd: tmp, cgroupProcs: [], user: null,
+});
+
+it('the native addon is built and loads (npm run build builds it)', () => {
+  if (process.env.CEJOBS_NATIVE_SPAWN === 'off') return;
+  const loaded = loadNativeAddon();
+  expect('addon' in loaded ? 'loaded' : loaded.why).toBe('loaded');
+  expect(processStarter().kind).toBe('native');
+});
+
+const starters: [string, () => ProcessStarter][] = [
+  ['native', () => processStarter()],
+  ['node', () => nodeStarter()],
+];
+
+describe.each(starters)('%s starter', (_name, make) => {
+  const starter = make();
+
+  it('runs argv with exactly the given env, in cwd, stdin on /dev/null, as a session leader', async () => {
+    const r = await collect(
+      await starter.start(sh('echo "$0"; env | sort; pwd; cat; echo "stdin:$?"; ps -o sid= -p $$ | tr -d " "; echo "pid:$$"; echo oops >&2', { PATH: '/usr/bin:/bin', A: 'one two', B: '' })),
+    );
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('my-shell');
+    expect(lines).toContain('A=one two');
+    expect(lines).toContain('B=');
+    expect(lines.filter((l) => /^[A-Z_]+=/.test(l) && !['A', 'B', 'PATH', 'PWD', 'SHLVL', '_', 'OLDPWD'].includes(l.split('=')[0]!))).toEqual([]);
+    expect(lines).toContain(tmp);
+    expect(lines).toContain('stdin:0');
+    const pid = lines.find((l) => l.startsWith('pid:'))!.slice(4);
+    expect(lines[lines.indexOf(`pid:${pid}`) - 1]).toBe(pid); // session id = its own pid
+    expect(r.err).toBe('oops\n');
+    expect([r.code, r.signal]).toEqual([0, null]);
+  });
+
+  it('reports exit codes and signals', async () => {
+    expect((await collect(await starter.start(sh('exit 7')))).code).toBe(7);
+    const killed = await collect(await starter.start(sh('kill -TERM $$; sleep 5')));
+    expect([killed.code, killed.signal]).toEqual([null, 'SIGTERM']);
+  });
+
+  it('delivers every exit of many short children started at once', async () => {
+    const children = await Promise.all(Array.from({ length: 60 }, (_, i) => starter.start(sh(`exit ${i % 5}`))));
+    const results = await Promise.all(children.map(collect));
+    expect(results.map((r) => r.code)).toEqual(Array.from({ length: 60 }, (_, i) => i % 5));
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('switches user (root only)', async () => {
+    const r = await collect(await starter.start({ ...sh('id -u; id -G'), cwd: '/', user: { uid: 65534, gid: 65534 } }));
+    expect(r.out.trim().split('\n')).toEqual(['65534', '65534']);
+  });
+});
+
+describe('native starter errors', () => {
+  const starter = processStarter();
+  it.skipIf(starter.kind !== 'native')('a cgroup it cannot join is a start error, with nothing left running', async () => {
+    const err = await starter.start({ ...sh('echo ran'), cgroupProcs: [path.join(tmp, 'no-such-cgroup', 'cgroup.procs')] }).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.step).toBe('cgroup');
+    expect(err.message).toMatch(/cannot join its cgroups: cgroup failed: No such file or directory/);
+  });
+  it.skipIf(starter.kind !== 'native')('a missing working directory is a start error', async () => {
+    const err = await starter.start({ ...sh('echo ran'), cwd: path.join(tmp, 'gone') }).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.step).toBe('chdir');
+  });
+});
