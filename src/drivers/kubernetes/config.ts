@@ -15,8 +15,11 @@
  * | `CEJOBS_K8S_IMAGE_PULL_TIMEOUT_MS`  | `imagePullTimeoutMs`   | 300000                  |
  * | `CEJOBS_K8S_OWNER`                | `owner`                 | `cejobs`                |
  * | `CEJOBS_K8S_SERVICE_ACCOUNT`      | `serviceAccountName`    | the namespace's default |
+ *
+ * Nothing here loads the Kubernetes client (only its types), so the server reads these options
+ * without paying for the client unless the driver is used (`kubeconfig.ts` loads the cluster).
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CejobsError } from '../../domain/errors.js';
 
 export interface KubernetesDriverOptions {
@@ -128,21 +131,4 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): KubernetesDriverOptions 
   set('owner', str('CEJOBS_K8S_OWNER'));
   set('serviceAccountName', str('CEJOBS_K8S_SERVICE_ACCOUNT'));
   return o;
-}
-
-/**
- * The cluster's KubeConfig: the given one; `in-cluster` or, by default inside a pod
- * (`KUBERNETES_SERVICE_HOST`), the service account's; else a file (`KUBECONFIG`, ~/.kube/config).
- */
-export function loadKubeConfig(o: KubernetesDriverOptions, env: NodeJS.ProcessEnv = process.env): KubeConfig {
-  if (o.kubeconfig instanceof KubeConfig) return o.kubeconfig;
-  const kc = new KubeConfig();
-  if (o.kubeconfig === 'in-cluster' || (o.kubeconfig === undefined && env.KUBERNETES_SERVICE_HOST)) kc.loadFromCluster();
-  else if (o.kubeconfig !== undefined) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromDefault();
-  if (o.context) kc.setCurrentContext(o.context);
-  if (!kc.getCurrentCluster()) {
-    throw new CejobsError('invalid_field', 'the kubernetes driver found no cluster: set KUBECONFIG or run cejobs inside a cluster');
-  }
-  return kc;
 }

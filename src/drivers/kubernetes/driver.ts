@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { AttemptOutcome } from '../../domain/failure-reasons.js';
 import type {
   AttemptExit,
@@ -29,7 +29,8 @@ import type {
 } from '../driver.js';
 import { ExitListeners } from '../exit-listeners.js';
 import { createKubeApi, errorMessage, statusOf, type KubeApi } from './api.js';
-import { loadKubeConfig, resolveOptions, type KubernetesDriverOptions, type ResolvedOptions } from './config.js';
+import { resolveOptions, type KubernetesDriverOptions, type ResolvedOptions } from './config.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import { lineCountFileOf, PodLog, readLineCount } from './logs.js';
 import { Pacer, type PacerClock } from './pacer.js';
 import {
@@ -119,8 +120,7 @@ export interface KubernetesDriverDeps {
 export async function createKubernetesDriver(options: KubernetesDriverOptions = {}, deps: KubernetesDriverDeps = {}): Promise<Driver> {
   let api = deps.api;
   if (!api) {
-    const kc: KubeConfig = loadKubeConfig(options);
-    api = createKubeApi(kc);
+    api = createKubeApi(loadKubeConfig(options));
   }
   const driver = new KubernetesDriver(api, resolveOptions(options), deps.clock);
   await driver.init();
