@@ -7,7 +7,7 @@
  * (`undefined` when the API server was not reached at all).
  */
 import { Writable } from 'node:stream';
-import { CoreV1Api, Log, Watch, type KubeConfig, type V1ConfigMap, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, Log, VersionApi, Watch, type KubeConfig, type V1ConfigMap, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -18,6 +18,8 @@ export interface PodList {
 }
 
 export interface KubeApi {
+  /** The API server's version (`/version`): proves it answers. */
+  serverVersion(): Promise<string>;
   listPods(namespace: string, labelSelector: string): Promise<PodList>;
   /**
    * Watches pods from `resourceVersion`. `onEvent` gets every event (an `ERROR` event carries a
@@ -71,12 +73,16 @@ export function errorMessage(e: unknown): string {
 
 export function createKubeApi(kc: KubeConfig): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
+  const version = kc.makeApiClient(VersionApi);
   const watcher = new Watch(kc);
   const logs = new Log(kc);
   const ignore404 = (e: unknown) => {
     if (statusOf(e) !== 404) throw e;
   };
   return {
+    async serverVersion() {
+      return (await version.getCode()).gitVersion;
+    },
     async listPods(namespace, labelSelector) {
       const list = await core.listNamespacedPod({ namespace, labelSelector });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };

@@ -167,6 +167,11 @@ export class KubernetesDriver implements Driver {
 
   /** Watches the fixed namespace, or every namespace of ours that exists (templated). */
   async init(): Promise<void> {
+    try {
+      await this.api.serverVersion();
+    } catch (e) {
+      throw new Error(`the kubernetes driver cannot reach the API server: ${errorMessage(e)}`);
+    }
     if (!this.o.namespace.includes('{project}')) {
       await this.watchOf(this.o.namespace);
     }

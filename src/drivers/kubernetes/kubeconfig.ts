@@ -1,4 +1,7 @@
 /** Loads the cluster's KubeConfig for the kubernetes driver (see config.ts for the options). */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CejobsError } from '../../domain/errors.js';
 import type { KubernetesDriverOptions } from './config.js';
@@ -12,7 +15,13 @@ export function loadKubeConfig(o: KubernetesDriverOptions, env: NodeJS.ProcessEn
   const kc = new KubeConfig();
   if (o.kubeconfig === 'in-cluster' || (o.kubeconfig === undefined && env.KUBERNETES_SERVICE_HOST)) kc.loadFromCluster();
   else if (o.kubeconfig !== undefined) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromDefault();
+  else {
+    const file = env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), '.kube', 'config');
+    if (!fs.existsSync(file)) {
+      throw new CejobsError('invalid_field', `the kubernetes driver needs a cluster: no kubeconfig at ${file} (set KUBECONFIG) and not running inside a cluster`);
+    }
+    kc.loadFromDefault();
+  }
   if (o.context) kc.setCurrentContext(o.context);
   if (!kc.getCurrentCluster()) {
     throw new CejobsError('invalid_field', 'the kubernetes driver found no cluster: set KUBECONFIG or run cejobs inside a cluster');
