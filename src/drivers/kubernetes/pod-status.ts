@@ -80,6 +80,14 @@ export function observePod(pod: V1Pod): PodObservation {
   const status = pod.status ?? {};
   const c = mainStatus(pod);
   const image = pod.spec?.containers?.[0]?.image ?? c?.image ?? 'the image';
+  // An eviction first: the kubelet also marks the killed container terminated (exit 137).
+  if (status.phase === 'Failed' && status.reason === 'Evicted') {
+    const message = status.message?.trim() || 'evicted';
+    if (/ephemeral[- ]/i.test(message) && /exceed|limit/i.test(message) && !/node was low/i.test(message)) {
+      return ended({ kind: 'storage-exceeded', message: `was evicted for exceeding its ephemeral storage limit: ${message}` });
+    }
+    return ended({ kind: 'lost', message: `its pod was evicted: ${message}` });
+  }
   const terminated = c?.state?.terminated;
   if (terminated) {
     const startedAt = timeOf(terminated.startedAt);
@@ -97,12 +105,6 @@ export function observePod(pod: V1Pod): PodObservation {
   }
   if (status.phase === 'Failed') {
     const message = status.message?.trim() || status.reason || 'the pod failed';
-    if (status.reason === 'Evicted') {
-      if (/ephemeral[- ]/i.test(message) && /exceed|limit/i.test(message) && !/node was low/i.test(message)) {
-        return ended({ kind: 'storage-exceeded', message: `was evicted for exceeding its ephemeral storage limit: ${message}` });
-      }
-      return ended({ kind: 'lost', message: `its pod was evicted: ${message}` });
-    }
     if (status.reason === 'DeadlineExceeded') return ended({ kind: 'exited', exitCode: null, signal: 'SIGKILL' });
     return ended({ kind: 'lost', message: `its pod failed without a container exit: ${message}` });
   }
