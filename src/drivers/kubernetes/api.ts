@@ -9,6 +9,18 @@
 import { Writable } from 'node:stream';
 import { CoreV1Api, Log, VersionApi, Watch, type KubeConfig, type V1ConfigMap, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 
+/**
+ * The API permissions the calls below need (RBAC rules of deploy/kubernetes; a test keeps them
+ * in sync). `namespaces` only with `createNamespaces`.
+ */
+export const REQUIRED_PERMISSIONS: readonly { resource: string; verbs: readonly string[] }[] = [
+  { resource: 'pods', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+  { resource: 'pods/log', verbs: ['get'] },
+  { resource: 'configmaps', verbs: ['create', 'update'] },
+  { resource: 'secrets', verbs: ['create', 'update'] },
+];
+export const NAMESPACE_PERMISSIONS = { resource: 'namespaces', verbs: ['get', 'create'] } as const;
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 export interface PodList {
