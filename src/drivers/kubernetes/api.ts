@@ -46,6 +46,8 @@ export interface KubeApi {
     onDone: (err: unknown) => void,
   ): Promise<() => void>;
   readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /** Pods of every namespace matching `labelSelector` (needs cluster-wide `list pods`). */
+  findPods(labelSelector: string): Promise<V1Pod[]>;
   createPod(pod: V1Pod): Promise<V1Pod>;
   /** Deletes with a grace period (seconds); a pod that is gone already is not an error. */
   deletePod(namespace: string, name: string, graceSeconds?: number): Promise<void>;
@@ -115,6 +117,9 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
         ignore404(e);
         return undefined;
       }
+    },
+    async findPods(labelSelector) {
+      return (await core.listPodForAllNamespaces({ labelSelector })).items;
     },
     async createPod(pod) {
       return core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });

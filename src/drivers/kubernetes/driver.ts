@@ -36,6 +36,8 @@ import { Pacer, type PacerClock } from './pacer.js';
 import {
   ANNOTATION,
   configObjectsOf,
+  LABEL,
+  labelValueOf,
   containerNameOf,
   namespaceOf,
   ownerSelector,
@@ -346,10 +348,16 @@ export class KubernetesDriver implements Driver {
     for (const [k] of this.pods) {
       if (k.startsWith(`${namespace}/`) && !present.has(k.slice(namespace.length + 1))) this.pods.delete(k);
     }
-    // Attempts whose pod vanished while no watch ran.
+    // Attempts whose pod vanished while no watch ran. The list may predate a pod created while
+    // it was in flight, so an absence is confirmed with a read before the attempt is given up.
     for (const a of this.attempts.values()) {
       if (a.data.namespace === namespace && (a.phase === 'pending' || a.phase === 'running') && !present.has(a.data.podName)) {
-        this.onPodGone(a, undefined);
+        this.api.readPod(namespace, a.data.podName).then(
+          (pod) => (pod ? this.onPodObject(a, pod) : this.onPodGone(a, undefined)),
+          () => {
+            // the next event or re-list decides
+          },
+        );
       }
     }
   }
@@ -502,6 +510,16 @@ export class KubernetesDriver implements Driver {
     const data = parseHandle(ref.handle);
     const namespaces = data ? [data.namespace] : [...this.watches.keys()];
     const podName = data?.podName ?? podNameOf(ref.attemptId);
+    if (!data && this.o.namespace.includes('{project}')) {
+      // No handle (the engine crashed before it recorded the start) and the project's namespace
+      // is unknown: one cluster-wide lookup by the attempt's label finds it.
+      try {
+        const pods = await this.api.findPods(`${this.selector},${LABEL.attemptId}=${labelValueOf(ref.attemptId)}`);
+        for (const p of pods) if (p.metadata?.namespace && !namespaces.includes(p.metadata.namespace)) namespaces.push(p.metadata.namespace);
+      } catch {
+        // no cluster-wide list permission: only the namespaces watched already are searched
+      }
+    }
     for (const namespace of namespaces) {
       await this.watchOf(namespace);
       const again = this.attempts.get(ref.attemptId);

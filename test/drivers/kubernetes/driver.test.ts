@@ -124,6 +124,21 @@ describe('kubernetes driver logic (in-memory API)', () => {
     expect(await second.d.recover({ attemptId: 'nope.0.0.0' })).toEqual({ state: 'vanished' });
   });
 
+  it('recovers without a handle (engine crashed before recording the start): a cluster-wide lookup by label', async () => {
+    const first = await driver();
+    const s = spec('nohandle');
+    await first.d.start(s);
+    api.setStatus(NS, podNameOf(s.attemptId), running());
+    await first.d.close();
+    const second = await driver();
+    expect(await second.d.recover({ attemptId: s.attemptId })).toEqual({ state: 'running' });
+    // Starting it again adopts the same pod.
+    await second.d.start(s);
+    expect(api.created).toHaveLength(1);
+    api.setStatus(NS, podNameOf(s.attemptId), terminated(0));
+    await exitOf(second.exits, s.attemptId);
+  });
+
   it('an image that cannot be pulled fails ImagePullFailed with the kubelet message, after the pull timeout', async () => {
     const { d, exits } = await driver({ imagePullTimeoutMs: 60_000 });
     const s = spec('pull');

@@ -62,6 +62,10 @@ export class FakeKubeApi implements KubeApi {
     const p = this.pods.get(this.key(namespace, name));
     return p ? this.clone(p) : undefined;
   }
+  async findPods(labelSelector: string) {
+    const wanted = labelSelector.split(',').map((kv) => kv.split('=') as [string, string]);
+    return [...this.pods.values()].filter((p) => wanted.every(([k, v]) => p.metadata!.labels?.[k] === v)).map((p) => this.clone(p));
+  }
   async createPod(pod: V1Pod) {
     const k = this.key(pod.metadata!.namespace!, pod.metadata!.name!);
     if (this.pods.has(k)) throw new ApiError(409, 'AlreadyExists');
