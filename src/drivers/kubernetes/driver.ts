@@ -149,6 +149,8 @@ export class KubernetesDriver implements Driver {
   /** Last pod object seen per namespace/name (the watch's cache). */
   private readonly pods = new Map<string, V1Pod>();
   private readonly namespacesReady = new Map<string, Promise<void>>();
+  /** Pods (namespace/name) released and deleted, until the watch reports them gone. */
+  private readonly released = new Set<string>();
   /** Data hash of every config object applied, by namespace/kind/name. */
   private readonly applied = new Map<string, string>();
   private readonly pacer: Pacer;
@@ -338,8 +340,12 @@ export class KubernetesDriver implements Driver {
 
   private onSync(namespace: string, pods: V1Pod[]): void {
     const present = new Set<string>();
+    for (const k of [...this.released]) {
+      if (k.startsWith(`${namespace}/`) && !pods.some((p) => this.key(namespace, p.metadata?.name ?? '') === k)) this.released.delete(k);
+    }
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
+      if (this.released.has(this.key(namespace, name))) continue;
       present.add(name);
       this.pods.set(this.key(namespace, name), pod);
       const a = this.attemptOfPod(pod);
@@ -364,6 +370,10 @@ export class KubernetesDriver implements Driver {
 
   private onPod(namespace: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: V1Pod): void {
     const k = this.key(namespace, pod.metadata?.name ?? '');
+    if (this.released.has(k)) {
+      if (type === 'DELETED') this.released.delete(k);
+      return;
+    }
     if (type === 'DELETED') this.pods.delete(k);
     else this.pods.set(k, pod);
     const a = this.attemptOfPod(pod);
@@ -597,6 +607,9 @@ export class KubernetesDriver implements Driver {
     const a = this.attempts.get(ref.attemptId);
     const data = a?.data ?? parseHandle(ref.handle);
     if (data) {
+      const k = this.key(data.namespace, data.podName);
+      this.released.add(k);
+      this.pods.delete(k);
       await this.api.deletePod(data.namespace, data.podName, 0);
       if (data.workDir) {
         for (const f of [exitFileOf(data.workDir, ref.attemptId), lineCountFileOf(data.workDir, ref.attemptId)]) fs.rmSync(f, { force: true });

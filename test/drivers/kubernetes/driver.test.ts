@@ -90,6 +90,8 @@ describe('kubernetes driver logic (in-memory API)', () => {
     await d.release({ attemptId: s.attemptId, handle });
     expect(api.pods.has(`${NS}/${pod}`)).toBe(false);
     expect(fs.readdirSync(s.workDir)).toEqual([]);
+    expect(await d.recover({ attemptId: s.attemptId })).toEqual({ state: 'vanished' });
+    await d.release({ attemptId: s.attemptId });
   });
 
   it('start is idempotent, also across a restart: never a second pod', async () => {
