@@ -56,7 +56,10 @@ export interface KubeApi {
   applySecret(secret: V1Secret): Promise<void>;
   /** Creates the namespace unless it exists. */
   ensureNamespace(name: string): Promise<void>;
-  /** Streams the container's log (follow) into `sink`, which is ended with the stream. */
+  /**
+   * Streams the container's log (follow) into `sink`, which is ended with the stream; the
+   * returned function aborts the stream and destroys `sink`.
+   */
   followLog(namespace: string, pod: string, container: string, sink: Writable, opts: { timestamps: boolean; sinceTime?: string }): Promise<() => void>;
   /** The container's complete log so far. */
   readLog(namespace: string, pod: string, container: string, opts: { timestamps: boolean }): Promise<string>;
@@ -168,7 +171,11 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
         timestamps: opts.timestamps,
         ...(opts.sinceTime ? { sinceTime: opts.sinceTime } : {}),
       });
-      return () => controller.abort();
+      // An aborted body is not piped to its end: destroy the sink too, so its owner sees the end.
+      return () => {
+        controller.abort();
+        sink.destroy();
+      };
     },
     async readLog(namespace, pod, container, opts) {
       const chunks: Buffer[] = [];

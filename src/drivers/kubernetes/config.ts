@@ -15,6 +15,7 @@
  * | `CEJOBS_K8S_IMAGE_PULL_TIMEOUT_MS`  | `imagePullTimeoutMs`   | 300000                  |
  * | `CEJOBS_K8S_OWNER`                | `owner`                 | `cejobs`                |
  * | `CEJOBS_K8S_SERVICE_ACCOUNT`      | `serviceAccountName`    | the namespace's default |
+ * | `CEJOBS_K8S_MAX_LOG_FOLLOWS`      | `maxLogFollows`         | 256                     |
  *
  * Nothing here loads the Kubernetes client (only its types), so the server reads these options
  * without paying for the client unless the driver is used (`kubeconfig.ts` loads the cluster).
@@ -54,6 +55,11 @@ export interface KubernetesDriverOptions {
   owner?: string;
   /** Service account of the pods. @default the namespace's `default` */
   serviceAccountName?: string;
+  /**
+   * Live log follows open at once (each is a streaming request through the API server); pods
+   * beyond get their complete log at their exit only. @default 256
+   */
+  maxLogFollows?: number;
   /** Period of the in-memory sweep that applies the pending timeouts (no API calls). @default 1000 */
   sweepMs?: number;
 }
@@ -68,6 +74,7 @@ export interface ResolvedOptions {
   imagePullTimeoutMs: number;
   owner: string;
   serviceAccountName?: string;
+  maxLogFollows: number;
   sweepMs: number;
 }
 
@@ -84,6 +91,7 @@ export function resolveOptions(o: KubernetesDriverOptions): ResolvedOptions {
     unschedulableAfterMs: nonNegative(o.unschedulableAfterMs ?? 300_000, 'unschedulableAfterMs'),
     imagePullTimeoutMs: nonNegative(o.imagePullTimeoutMs ?? 300_000, 'imagePullTimeoutMs'),
     owner: o.owner ?? 'cejobs',
+    maxLogFollows: nonNegative(o.maxLogFollows ?? 256, 'maxLogFollows'),
     sweepMs: positive(o.sweepMs ?? 1000, 'sweepMs'),
   };
   if (o.serviceAccountName) out.serviceAccountName = o.serviceAccountName;
@@ -130,5 +138,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): KubernetesDriverOptions 
   set('imagePullTimeoutMs', num('CEJOBS_K8S_IMAGE_PULL_TIMEOUT_MS'));
   set('owner', str('CEJOBS_K8S_OWNER'));
   set('serviceAccountName', str('CEJOBS_K8S_SERVICE_ACCOUNT'));
+  set('maxLogFollows', num('CEJOBS_K8S_MAX_LOG_FOLLOWS'));
   return o;
 }

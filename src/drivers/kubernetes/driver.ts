@@ -156,6 +156,8 @@ export class KubernetesDriver implements Driver {
   private readonly pacer: Pacer;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly selector: string;
+  /** Live log follows open now (capped by `maxLogFollows`). */
+  private follows = 0;
   private closed = false;
 
   constructor(
@@ -443,12 +445,23 @@ export class KubernetesDriver implements Driver {
 
   private followLog(a: Attempt): void {
     if (!a.log || a.follow || this.closed) return;
+    // Over the cap, the complete read at the exit is the only source (no live output).
+    if (this.follows >= this.o.maxLogFollows) return;
+    this.follows++;
     const sink = a.log.followSink();
     let abort: () => void = () => {};
+    let counted = true;
     const ended = new Promise<void>((resolve) => {
-      sink.on('finish', () => resolve());
-      sink.on('close', () => resolve());
-      sink.on('error', () => resolve());
+      const done = () => {
+        if (counted) {
+          counted = false;
+          this.follows--;
+        }
+        resolve();
+      };
+      sink.on('finish', done);
+      sink.on('close', done);
+      sink.on('error', done);
     });
     a.follow = { abort: () => abort(), ended };
     this.api.followLog(a.data.namespace, a.data.podName, a.data.containerName, sink, { timestamps: true }).then(

@@ -206,6 +206,20 @@ describe('kubernetes driver logic (in-memory API)', () => {
     expect(api.created).toHaveLength(5);
   });
 
+  it('caps live log follows: beyond the cap the log arrives complete at the exit', async () => {
+    const { d, exits } = await driver({ maxLogFollows: 1 });
+    const [a, b] = [spec('fa'), spec('fb')];
+    await d.start(a);
+    await d.start(b);
+    for (const s of [a, b]) api.setStatus(NS, podNameOf(s.attemptId), running());
+    for (const s of [a, b]) api.log(NS, podNameOf(s.attemptId), '2024-05-02T10:00:04Z', `line of ${s.runName}`);
+    await waitFor('the followed line', () => logOf(a).length === 1);
+    expect(logOf(b)).toEqual([]);
+    api.setStatus(NS, podNameOf(b.attemptId), terminated(0));
+    await exitOf(exits, b.attemptId);
+    expect(logOf(b).map((r) => r.text)).toEqual(['line of fb']);
+  });
+
   it('an unschedulable pod fails Unschedulable with the scheduler message after the configured wait', async () => {
     const { d, exits } = await driver({ unschedulableAfterMs: 30_000 });
     const s = spec('big');
