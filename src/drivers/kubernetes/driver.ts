@@ -151,8 +151,8 @@ export class KubernetesDriver implements Driver {
   private readonly namespacesReady = new Map<string, Promise<void>>();
   /** Pods (namespace/name) released and deleted, until the watch reports them gone. */
   private readonly released = new Set<string>();
-  /** Data hash of every config object applied, by namespace/kind/name. */
-  private readonly applied = new Map<string, string>();
+  /** The last write of every config object (its data hash), by namespace/kind/name. */
+  private readonly applied = new Map<string, { hash: string; done: Promise<void> }>();
   private readonly pacer: Pacer;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly selector: string;
@@ -302,10 +302,19 @@ export class KubernetesDriver implements Driver {
       if (!obj) continue;
       const id = `${namespace}/${obj.kind}/${obj.metadata!.name!}`;
       const h = obj.metadata!.annotations![ANNOTATION.dataHash]!;
-      if (this.applied.get(id) === h) continue;
-      if (obj.kind === 'ConfigMap') await this.api.applyConfigMap(obj);
-      else await this.api.applySecret(obj);
-      this.applied.set(id, h);
+      // One write per content, shared by concurrent starts; a failed write is tried again.
+      const known = this.applied.get(id);
+      if (known?.hash === h) {
+        await known.done;
+        continue;
+      }
+      const done = obj.kind === 'ConfigMap' ? this.api.applyConfigMap(obj) : this.api.applySecret(obj);
+      const entry = { hash: h, done };
+      this.applied.set(id, entry);
+      done.catch(() => {
+        if (this.applied.get(id) === entry) this.applied.delete(id);
+      });
+      await done;
     }
     const pod = podOf(spec, { namespace, owner: this.o.owner, ...(this.o.serviceAccountName ? { serviceAccountName: this.o.serviceAccountName } : {}) });
     a.phase = 'pending';

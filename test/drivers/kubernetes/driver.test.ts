@@ -220,6 +220,40 @@ describe('kubernetes driver logic (in-memory API)', () => {
     expect(logOf(b).map((r) => r.text)).toEqual(['line of fb']);
   });
 
+  it('a 1,000-index run: one list and one watch, one create per pod, config written once, no per-pod reads, at most the cap pending', async () => {
+    const calls: Record<string, number> = {};
+    const counted = new Proxy(api, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const d = await createKubernetesDriver({ namespace: 'jobs', sweepMs: 5, maxInFlightPerProject: 100, qps: 1e6, burst: 1e6 }, { api: counted, clock });
+    drivers.push(d);
+    const secret = { envSources: { P: { source: 'secret' as const, name: 'db', key: 'P' } }, env: { P: 'x' }, configObjects: [{ source: 'secret' as const, name: 'db', data: { P: 'x' } }] };
+    const specs = Array.from({ length: 1000 }, (_, i) => spec(`big${i}`, secret));
+    const starts = specs.map((s) => d.start(s));
+    let maxPending = 0;
+    let started = 0;
+    while (started < 1000) {
+      await new Promise((r) => setImmediate(r));
+      const pending = [...api.pods.values()].filter((p) => p.status?.phase === 'Pending');
+      maxPending = Math.max(maxPending, pending.length);
+      for (const p of pending) {
+        api.setStatus('jobs', p.metadata!.name!, running());
+        started++;
+      }
+    }
+    await Promise.all(starts);
+    expect(maxPending).toBeLessThanOrEqual(100);
+    // Live follows stop at their cap (256 by default); the rest get their log at the exit.
+    expect(calls).toEqual({ serverVersion: 1, listPods: 1, watchPods: 1, applySecret: 1, createPod: 1000, followLog: 256 });
+  });
+
   it('an unschedulable pod fails Unschedulable with the scheduler message after the configured wait', async () => {
     const { d, exits } = await driver({ unschedulableAfterMs: 30_000 });
     const s = spec('big');
