@@ -171,17 +171,17 @@ export class KubernetesDriver implements Driver {
     this.sweepTimer.unref?.();
   }
 
-  /** Watches the fixed namespace, or every namespace of ours that exists (templated). */
+  /**
+   * Checks that the API server answers and watches the fixed namespace. With a namespace per
+   * project, a namespace is watched from its project's first start or recovery.
+   */
   async init(): Promise<void> {
     try {
       await this.api.serverVersion();
     } catch (e) {
       throw new Error(`the kubernetes driver cannot reach the API server: ${errorMessage(e)}`);
     }
-    if (!this.o.namespace.includes('{project}')) {
-      await this.watchOf(this.o.namespace);
-    }
-    // Templated namespaces are watched when a project's first attempt starts or is recovered.
+    if (!this.o.namespace.includes('{project}')) await this.watchOf(this.o.namespace);
   }
 
   private key(namespace: string, name: string): string {
@@ -397,8 +397,8 @@ export class KubernetesDriver implements Driver {
     if (a.phase === 'exited' || a.finishing || a.phase === 'queued') return;
     const seen = last ? observePod(last) : undefined;
     if (seen?.state === 'ended') return void this.finish(a, seen);
-    const stopped = a.stopRequested || last?.metadata?.deletionTimestamp !== undefined;
-    const outcome: AttemptOutcome = stopped
+    // Every deleted pod carries a deletionTimestamp: only our own stop makes it a kill.
+    const outcome: AttemptOutcome = a.stopRequested
       ? { kind: 'exited', exitCode: null, signal: 'SIGKILL' }
       : { kind: 'lost', message: 'its pod was deleted before it ended' };
     void this.finish(a, { state: 'ended', outcome });

@@ -90,6 +90,7 @@ export class FakeKubeApi implements KubeApi {
     }
     this.pods.delete(k);
     p.metadata!.resourceVersion = String(++this.rv);
+    p.metadata!.deletionTimestamp ??= new Date(0).toISOString() as unknown as Date;
     this.endLog(namespace, name);
     this.emit('DELETED', p);
   }
