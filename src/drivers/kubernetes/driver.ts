@@ -435,7 +435,7 @@ export class KubernetesDriver implements Driver {
     this.judge(a);
   }
 
-  /** Fails a pending attempt whose problem has waited long enough (and deletes nothing yet). */
+  /** Fails a pending attempt whose problem has waited long enough, then deletes its pod. */
   private judge(a: Attempt): void {
     if (!a.problem || a.phase !== 'pending' || a.finishing) return;
     const outcome = verdictOf(a.problem.problem, a.problem.firstSeenAt, this.clock.now(), this.o);
