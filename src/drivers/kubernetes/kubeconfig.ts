@@ -16,11 +16,15 @@ export function loadKubeConfig(o: KubernetesDriverOptions, env: NodeJS.ProcessEn
   if (o.kubeconfig === 'in-cluster' || (o.kubeconfig === undefined && env.KUBERNETES_SERVICE_HOST)) kc.loadFromCluster();
   else if (o.kubeconfig !== undefined) kc.loadFromFile(o.kubeconfig);
   else {
-    const file = env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), '.kube', 'config');
-    if (!fs.existsSync(file)) {
-      throw new CejobsError('invalid_field', `the kubernetes driver needs a cluster: no kubeconfig at ${file} (set KUBECONFIG) and not running inside a cluster`);
+    const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter((f) => f !== '');
+    const files = listed.length > 0 ? listed : [path.join(os.homedir(), '.kube', 'config')];
+    const present = files.filter((f) => fs.existsSync(f));
+    if (present.length === 0) {
+      throw new CejobsError('invalid_field', `the kubernetes driver needs a cluster: no kubeconfig at ${files.join(path.delimiter)} (set KUBECONFIG) and not running inside a cluster`);
     }
-    kc.loadFromDefault();
+    // Several files are merged the way kubectl does (the client reads KUBECONFIG itself).
+    if (present.length === 1) kc.loadFromFile(present[0]!);
+    else kc.loadFromDefault();
   }
   if (o.context) kc.setCurrentContext(o.context);
   if (!kc.getCurrentCluster()) {
