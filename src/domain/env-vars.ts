@@ -267,6 +267,14 @@ export function toVolumeMounts(list: readonly Record<string, unknown>[]): Volume
   });
 }
 
+/** Where the value of one variable of an instance's environment came from (see `composeEnv`). */
+export interface EnvValueSource {
+  source: 'config_map' | 'secret';
+  /** The config map's or secret's name. */
+  name: string;
+  key: string;
+}
+
 /** What makes two env vars "the same" for a merge: the variable name, or the full reference. */
 function identity(v: EnvVar): string {
   return isFullReference(v.type) ? `full:${v.type}:${v.reference ?? ''}:${v.prefix ?? ''}` : `name:${v.name ?? ''}`;
@@ -303,11 +311,15 @@ export function mergeEnvVars(base: EnvVar[], overrides: EnvVar[]): EnvVar[] {
  * user variable may override. `resolve` returns a config map's / secret's data and throws
  * `CejobsError('not_found')` for a missing one; a missing key throws `not_found` naming the
  * reference and the key. Each reference is resolved once per call.
+ * When `sources` is given, it receives, for every variable of the result whose value came from
+ * a config map or secret, where exactly (object and key): a runtime that can reference the
+ * object itself (Kubernetes) uses that instead of the value.
  */
 export function composeEnv(
   system: Record<string, string>,
   userVars: EnvVar[],
   resolve: (kind: 'config_map' | 'secret', name: string) => Record<string, string>,
+  sources?: Record<string, EnvValueSource>,
 ): Record<string, string> {
   const cache = new Map<string, Record<string, string>>();
   const data = (v: EnvVar): Record<string, string> => {
@@ -322,9 +334,13 @@ export function composeEnv(
   };
 
   const user: Record<string, string> = {};
+  const from: Record<string, EnvValueSource> = {};
   for (const v of userVars) {
     if (!isFullReference(v.type)) continue;
-    for (const [k, value] of Object.entries(data(v))) user[`${v.prefix ?? ''}${k}`] = value;
+    for (const [k, value] of Object.entries(data(v))) {
+      user[`${v.prefix ?? ''}${k}`] = value;
+      from[`${v.prefix ?? ''}${k}`] = { source: sourceKind(v.type), name: v.reference ?? '', key: k };
+    }
   }
   for (const v of userVars) {
     if (!isKeyReference(v.type)) continue;
@@ -338,15 +354,19 @@ export function composeEnv(
       );
     }
     user[v.name ?? ''] = d[key]!;
+    from[v.name ?? ''] = { source: sourceKind(v.type), name: v.reference ?? '', key };
   }
   for (const v of userVars) {
-    if (v.type === 'literal') user[v.name ?? ''] = v.value ?? '';
+    if (v.type !== 'literal') continue;
+    user[v.name ?? ''] = v.value ?? '';
+    delete from[v.name ?? ''];
   }
 
   const env: Record<string, string> = { ...system };
   for (const [k, value] of Object.entries(user)) {
     if (RESERVED.has(k)) continue;
     env[k] = value;
+    if (sources && from[k]) sources[k] = from[k];
   }
   return env;
 }

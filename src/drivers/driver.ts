@@ -36,6 +36,7 @@
  *          │                                                      ▲
  *          └──(workload cannot start)─────────────────────────────┘   outcome 'start-failed'
  */
+import type { EnvValueSource } from '../domain/env-vars.js';
 import type { AttemptOutcome } from '../domain/failure-reasons.js';
 import type { RunMode } from '../domain/types.js';
 
@@ -61,6 +62,14 @@ export interface InstanceMount {
   name: string;
   /** Key → content. */
   files: Record<string, string>;
+}
+
+/** A config map or secret an instance uses (env references or mounts), with its data. */
+export interface InstanceConfigObject {
+  source: 'config_map' | 'secret';
+  name: string;
+  /** Key → value. */
+  data: Record<string, string>;
 }
 
 /** Everything a driver needs to run one attempt; built by the engine from the run. */
@@ -101,6 +110,19 @@ export interface InstanceSpec {
   env: Record<string, string>;
   /** Config maps and secrets to mount as files (empty when the run has no mounts). */
   mounts: InstanceMount[];
+  /**
+   * Where the variables of `env` that came from a config map or secret came from (object and
+   * key; the winner of Code Engine's precedence, so one entry per variable). Optional: drivers
+   * that run the values use `env` alone; a driver that can reference the objects in its runtime
+   * (Kubernetes `secretKeyRef`) uses this so that secret values never appear in a workload's
+   * definition.
+   */
+  envSources?: Record<string, EnvValueSource>;
+  /**
+   * The complete data of every config map and secret that `envSources` and `mounts` refer to,
+   * as resolved when the attempt starts (plaintext, same rules as `InstanceMount.files`).
+   */
+  configObjects?: InstanceConfigObject[];
   runAsUser: number;
   limits: ResourceLimits;
   /** File the attempt's stdout/stderr go to (appended; a daemon's restarts share it). */

@@ -2,11 +2,12 @@
  * Builds the `InstanceSpec` a driver gets for one attempt: the run's runtime fields, the
  * instance's identity, its limits in base units, its full environment (the env contract of
  * SPEC, then the user's variables with Code Engine's precedence) and its config map / secret
- * mounts. References are resolved now, so an attempt sees the values current at its start; one
+ * mounts, plus where each referenced variable came from (`envSources`, `configObjects`) for
+ * drivers that reference the objects instead of inlining values. References are resolved now, so an attempt sees the values current at its start; one
  * that does not resolve throws `CejobsError` (the attempt then fails `StartFailed`).
  */
-import { attemptIdOf, type InstanceMount, type InstanceSpec } from '../drivers/driver.js';
-import { composeEnv, instanceSystemEnv } from '../domain/env-vars.js';
+import { attemptIdOf, type InstanceConfigObject, type InstanceMount, type InstanceSpec } from '../drivers/driver.js';
+import { composeEnv, instanceSystemEnv, type EnvValueSource } from '../domain/env-vars.js';
 import { CejobsError, isCejobsError } from '../domain/errors.js';
 import type { VolumeMount } from '../domain/types.js';
 import { parseMemory } from '../domain/quantities.js';
@@ -45,7 +46,19 @@ export function buildInstanceSpec(input: {
     retryLimit: spec.scale_retry_limit ?? 0,
     mode: spec.run_mode,
   });
-  const env = composeEnv(system, spec.run_env_variables, (kind, name) => input.resolve(project.id, kind, name));
+  // Every object resolved for env and mounts, once each, for `configObjects`.
+  const objects = new Map<string, InstanceConfigObject>();
+  const resolve = (kind: 'config_map' | 'secret', name: string): Record<string, string> => {
+    const id = `${kind}/${name}`;
+    const known = objects.get(id);
+    if (known) return known.data;
+    const data = input.resolve(project.id, kind, name);
+    objects.set(id, { source: kind, name, data: { ...data } });
+    return data;
+  };
+  const envSources: Record<string, EnvValueSource> = {};
+  const env = composeEnv(system, spec.run_env_variables, resolve, envSources);
+  const mounts = resolveMounts(spec.run_volume_mounts, resolve);
   const out: InstanceSpec = {
     attemptId: attemptIdOf(run.id, instance.index, instance.retry, instance.attempt),
     instanceName: instance.name,
@@ -60,7 +73,9 @@ export function buildInstanceSpec(input: {
     command: [...spec.run_commands],
     args: [...spec.run_arguments],
     env,
-    mounts: resolveMounts(spec.run_volume_mounts, (kind, name) => input.resolve(project.id, kind, name)),
+    mounts,
+    envSources,
+    configObjects: [...objects.values()],
     runAsUser: spec.run_as_user,
     limits: {
       cpuMillis: instance.cpuMillis,

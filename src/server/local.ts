@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { defaultHome } from '../shared/state-home.js';
 import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
+import { optionsFromEnv as kubernetesOptionsFromEnv } from '../drivers/kubernetes/config.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { StateLayout } from '../engine/layout.js';
 import { ensureSecretKey } from './secret-key.js';
@@ -20,6 +21,8 @@ export interface LocalEngineOptions extends Partial<Omit<EngineOptions, 'driver'
   process?: DriverSetup['process'];
   /** Options of the container driver (socket, network, pull timeout...). */
   container?: DriverSetup['container'];
+  /** Options of the kubernetes driver (namespace, pacing, timeouts); `CEJOBS_K8S_*` fill the rest. */
+  kubernetes?: DriverSetup['kubernetes'];
 }
 
 /**
@@ -46,6 +49,10 @@ export async function openLocalEngine(options: LocalEngineOptions = {}): Promise
     process: options.process,
     container: { owner: containerOwner(home), ...(socket ? { socketPath: socket } : {}), ...options.container },
   };
+  // Read only when it runs: a bad CEJOBS_K8S_* value must not stop the other drivers.
+  if (options.driver === 'kubernetes') {
+    setup.kubernetes = { owner: containerOwner(home), ...kubernetesOptionsFromEnv(process.env), ...options.kubernetes };
+  }
   if (options.clock) setup.clock = options.clock;
   const driver = await createDriver(options.driver ?? 'process', setup);
   try {

@@ -30,6 +30,7 @@ export interface ServerOptions {
   settings?: EngineSettingsInput;
   process?: LocalEngineOptions['process'];
   container?: LocalEngineOptions['container'];
+  kubernetes?: LocalEngineOptions['kubernetes'];
   /** Where the server's own messages go. @default console.error */
   log?: (line: string) => void;
   /**
@@ -84,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       settings: options.settings,
       process: options.process,
       container: options.container,
+      kubernetes: options.kubernetes,
       warn: (message, error) => log(`warning: ${message}${error instanceof Error ? `: ${error.message}` : ''}`),
     });
     const startedAt = new Date().toISOString();

@@ -52,7 +52,7 @@ function tlsOf(opts: ListenOptions): { cert: Buffer; key: Buffer; certFile: stri
 function listenFlags(cmd: Command): void {
   flag(cmd, '--host <host>', 'Address to listen on', { shownDefault: '127.0.0.1' });
   flag(cmd, '--port <port>', 'Port to listen on; 0 picks a free one', { parse: intParser(0, 65535), shownDefault: '0' });
-  flag(cmd, '--driver <driver>', 'Where instances run: auto picks container when a Docker/Podman socket answers (CEJOBS_CONTAINER_SOCKET, DOCKER_HOST, standard paths), else process', {
+  flag(cmd, '--driver <driver>', 'Where instances run: auto picks container when a Docker/Podman socket answers (CEJOBS_CONTAINER_SOCKET, DOCKER_HOST, standard paths), else process; kubernetes only when named (KUBECONFIG or in-cluster, CEJOBS_K8S_*)', {
     choices: ['auto', ...DRIVER_NAMES],
     shownDefault: 'auto',
   });
