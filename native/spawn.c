@@ -7,15 +7,21 @@
  * memory until the child execs) and does in the child, between vfork and exec, what the wrapper
  * did: join the attempt's cgroups. Only async-signal-safe calls run in the child.
  *
- * Contract (used by src/launcher/native-spawn.ts):
+ * Contract (used by src/launcher/child.ts):
  *
  *   spawn(file, argv, envp, cwd, procsFiles, uid, gid)
- *     → { pid, stdout, stderr }      pid of a new session leader (setsid), running `file`,
- *                                    with stdin on /dev/null and stdout/stderr on two pipes
- *                                    whose read ends (O_CLOEXEC) are returned
- *     throws Error { code: 'ESPAWN', errno, step }   when the child could not get to exec;
+ *     → Promise<{ pid, stdout, stderr }>   pid of a new session leader (setsid), running
+ *                                    `file`, with stdin on /dev/null and stdout/stderr on two
+ *                                    pipes whose read ends (O_CLOEXEC) are returned
+ *     rejects with Error { code: 'ESPAWN', errno, step } when the child could not get to exec;
  *                                    the child has been reaped, nothing is left behind.
  *     uid/gid: -1 keeps the launcher's identity; otherwise setgroups([]), setgid, setuid.
+ *
+ *   The vfork happens on a libuv pool thread, never on the JavaScript thread: vfork suspends
+ *   the calling thread until the child execs, and joining a cgroup (a write to cgroup.procs)
+ *   can take the kernel milliseconds (cgroup v1 migration waits for RCU). Only that pool
+ *   thread waits; the child runs on its stack, with every signal blocked until it has reset
+ *   their dispositions, so no handler of the launcher can run in it.
  *
  *   reap(pids) → [[pid, kind, value], ...] for each pid in `pids` that has ended (waitpid
  *     WNOHANG): kind 0 = exited with code `value`, 1 = killed by signal number `value`.
@@ -25,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <node_api.h>
 #include <signal.h>
 #include <stdio.h>
@@ -144,7 +151,71 @@ static void close_pair(int p[2]) {
   if (p[1] >= 0) close(p[1]);
 }
 
-static napi_value throw_spawn(napi_env env, int step, int err) {
+typedef struct {
+  spawn_req r;
+  napi_async_work work;
+  napi_deferred deferred;
+  pid_t pid;
+  int fail_step;
+  int fail_errno;
+} spawn_job;
+
+static void free_job(spawn_job *j) {
+  close_pair(j->r.out);
+  close_pair(j->r.err);
+  close_pair(j->r.report);
+  free(j->r.file);
+  free(j->r.cwd);
+  free_list(j->r.argv);
+  free_list(j->r.envp);
+  free_list(j->r.procs);
+  free(j);
+}
+
+/* On a pool thread: only this thread is suspended by vfork. */
+static void spawn_execute(napi_env env, void *data) {
+  spawn_job *j = data;
+  spawn_req *r = &j->r;
+  if (pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0) {
+    j->fail_step = STEP_STDIO;
+    j->fail_errno = errno;
+    return;
+  }
+  /* No signal handler of the launcher may run in the child while it shares our memory. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = vfork();
+  if (pid == 0) run_child(r); /* never returns */
+  int vfork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    j->fail_step = STEP_EXEC;
+    j->fail_errno = vfork_errno;
+    return;
+  }
+  close(r->report[1]);
+  r->report[1] = -1;
+  int msg[2];
+  ssize_t n;
+  do n = read(r->report[0], msg, sizeof msg);
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof msg) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    j->fail_step = msg[0];
+    j->fail_errno = msg[1];
+    return;
+  }
+  close(r->out[1]);
+  r->out[1] = -1;
+  close(r->err[1]);
+  r->err[1] = -1;
+  j->pid = pid;
+}
+
+static napi_value spawn_error(napi_env env, int step, int err) {
   char msg[160];
   snprintf(msg, sizeof msg, "%s failed: %s", step_names[step], strerror(err));
   napi_value message, error, code, errno_v, step_v;
@@ -156,8 +227,27 @@ static napi_value throw_spawn(napi_env env, int step, int err) {
   napi_set_named_property(env, error, "code", code);
   napi_set_named_property(env, error, "errno", errno_v);
   napi_set_named_property(env, error, "step", step_v);
-  napi_throw(env, error);
-  return NULL;
+  return error;
+}
+
+static void spawn_complete(napi_env env, napi_status status, void *data) {
+  spawn_job *j = data;
+  if (j->fail_step || status != napi_ok) {
+    napi_reject_deferred(env, j->deferred, spawn_error(env, j->fail_step ? j->fail_step : STEP_EXEC, j->fail_step ? j->fail_errno : ECANCELED));
+  } else {
+    napi_value result, pid_v, out_v, err_v;
+    napi_create_object(env, &result);
+    napi_create_int32(env, j->pid, &pid_v);
+    napi_create_int32(env, j->r.out[0], &out_v);
+    napi_create_int32(env, j->r.err[0], &err_v);
+    napi_set_named_property(env, result, "pid", pid_v);
+    napi_set_named_property(env, result, "stdout", out_v);
+    napi_set_named_property(env, result, "stderr", err_v);
+    j->r.out[0] = j->r.err[0] = -1; /* now owned by the caller */
+    napi_resolve_deferred(env, j->deferred, result);
+  }
+  napi_delete_async_work(env, j->work);
+  free_job(j);
 }
 
 static napi_value Spawn(napi_env env, napi_callback_info info) {
@@ -168,81 +258,34 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, procsFiles, uid, gid)");
     return NULL;
   }
-  spawn_req r;
-  memset(&r, 0, sizeof r);
-  r.out[0] = r.out[1] = r.err[0] = r.err[1] = r.report[0] = r.report[1] = -1;
-  r.file = get_string(env, args[0]);
-  r.argv = get_string_list(env, args[1]);
-  r.envp = get_string_list(env, args[2]);
-  r.cwd = get_string(env, args[3]);
-  r.procs = get_string_list(env, args[4]);
+  spawn_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "spawn: out of memory");
+    return NULL;
+  }
+  spawn_req *r = &j->r;
+  r->out[0] = r->out[1] = r->err[0] = r->err[1] = r->report[0] = r->report[1] = -1;
+  r->file = get_string(env, args[0]);
+  r->argv = get_string_list(env, args[1]);
+  r->envp = get_string_list(env, args[2]);
+  r->cwd = get_string(env, args[3]);
+  r->procs = get_string_list(env, args[4]);
   int32_t uid = -1, gid = -1;
   napi_get_value_int32(env, args[5], &uid);
   napi_get_value_int32(env, args[6], &gid);
-  r.uid = uid;
-  r.gid = gid;
-  napi_value result = NULL;
-  int fail_step = 0, fail_errno = 0;
-  if (!r.file || !r.argv || !r.envp || !r.cwd || !r.procs) {
+  r->uid = uid;
+  r->gid = gid;
+  if (!r->file || !r->argv || !r->envp || !r->cwd || !r->procs) {
+    free_job(j);
     napi_throw_type_error(env, NULL, "spawn: bad arguments");
-    goto done;
+    return NULL;
   }
-  if (pipe2(r.out, O_CLOEXEC) < 0 || pipe2(r.err, O_CLOEXEC) < 0 || pipe2(r.report, O_CLOEXEC) < 0) {
-    fail_step = STEP_STDIO;
-    fail_errno = errno;
-    goto done;
-  }
-  /* No signal handler of the launcher may run in the child while it shares our memory. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = vfork();
-  if (pid == 0) run_child(&r); /* never returns */
-  int vfork_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (pid < 0) {
-    fail_step = STEP_EXEC;
-    fail_errno = vfork_errno;
-    goto done;
-  }
-  close(r.report[1]);
-  r.report[1] = -1;
-  int msg[2];
-  ssize_t n;
-  do n = read(r.report[0], msg, sizeof msg);
-  while (n < 0 && errno == EINTR);
-  if (n == (ssize_t)sizeof msg) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    fail_step = msg[0];
-    fail_errno = msg[1];
-    goto done;
-  }
-  close(r.out[1]);
-  r.out[1] = -1;
-  close(r.err[1]);
-  r.err[1] = -1;
-  napi_value pid_v, out_v, err_v;
-  napi_create_object(env, &result);
-  napi_create_int32(env, pid, &pid_v);
-  napi_create_int32(env, r.out[0], &out_v);
-  napi_create_int32(env, r.err[0], &err_v);
-  napi_set_named_property(env, result, "pid", pid_v);
-  napi_set_named_property(env, result, "stdout", out_v);
-  napi_set_named_property(env, result, "stderr", err_v);
-  r.out[0] = r.err[0] = -1; /* now owned by the caller */
-done:
-  close_pair(r.out);
-  close_pair(r.err);
-  close_pair(r.report);
-  free(r.file);
-  free(r.cwd);
-  free_list(r.argv);
-  free_list(r.envp);
-  free_list(r.procs);
-  if (fail_step) return throw_spawn(env, fail_step, fail_errno);
-  return result;
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "cejobs_spawn", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, spawn_execute, spawn_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 static napi_value Reap(napi_env env, napi_callback_info info) {

@@ -58,7 +58,7 @@ export interface ProcessStarter {
 }
 
 interface NativeAddon {
-  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number): { pid: number; stdout: number; stderr: number };
+  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number): Promise<{ pid: number; stdout: number; stderr: number }>;
   reap(pids: number[]): [number, 0 | 1, number][];
 }
 
@@ -82,10 +82,27 @@ function pipeReader(fd: number): Readable {
   return new net.Socket({ fd, readable: true, writable: false });
 }
 
+/** An exit, delivered once to every listener, also to those added after it happened. */
+class ExitOnce {
+  private result: [number | null, NodeJS.Signals | null] | null = null;
+  private readonly listeners: ExitListener[] = [];
+
+  listen(l: ExitListener): void {
+    if (this.result) l(...this.result);
+    else this.listeners.push(l);
+  }
+
+  settle(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.result) return;
+    this.result = [code, signal];
+    for (const l of this.listeners.splice(0)) l(code, signal);
+  }
+}
+
 class NativeStarter implements ProcessStarter {
   readonly kind = 'native';
   readonly why = 'vfork + exec (native/spawn.c)';
-  private readonly live = new Map<number, ExitListener[]>();
+  private readonly live = new Map<number, ExitOnce>();
 
   constructor(private readonly addon: NativeAddon) {
     // Listening from the start: a SIGCHLD that arrives while nobody listens is lost.
@@ -96,30 +113,29 @@ class NativeStarter implements ProcessStarter {
     const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     let r: { pid: number; stdout: number; stderr: number };
     try {
-      r = this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1);
+      r = await this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1);
     } catch (e) {
       const err = e as Error & { step?: string };
       throw new StartError(err.step ?? 'spawn', err.step === 'cgroup' ? `cannot join its cgroups: ${err.message}` : err.message);
     }
-    const listeners: ExitListener[] = [];
-    this.live.set(r.pid, listeners);
+    const exit = new ExitOnce();
+    this.live.set(r.pid, exit);
     // An exit whose SIGCHLD was handled before the pid was in `live` is picked up here.
     setImmediate(() => this.sweep());
     return {
       pid: r.pid,
       stdout: pipeReader(r.stdout),
       stderr: pipeReader(r.stderr),
-      onExit: (l) => listeners.push(l),
+      onExit: (l) => exit.listen(l),
     };
   }
 
   sweep(): void {
     if (this.live.size === 0) return;
     for (const [pid, kind, value] of this.addon.reap([...this.live.keys()])) {
-      const listeners = this.live.get(pid) ?? [];
+      const exit = this.live.get(pid);
       this.live.delete(pid);
-      const signal = kind === 1 ? (SIGNAL_NAMES.get(value) ?? 'SIGKILL') : null;
-      for (const l of listeners) l(kind === 0 ? value : null, signal);
+      exit?.settle(kind === 0 ? value : null, kind === 1 ? (SIGNAL_NAMES.get(value) ?? 'SIGKILL') : null);
     }
   }
 }
