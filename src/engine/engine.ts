@@ -9,6 +9,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type { Builder } from '../builders/builder.js';
+import type { Build, BuildRun } from '../domain/builds.js';
 import type { Driver } from '../drivers/driver.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
 import { isActive } from '../domain/instance-state.js';
@@ -23,6 +25,7 @@ import { EngineEmitter, type EngineChange, type EngineChangeMap } from './change
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { ADMISSION_KEY, RETENTION_KEY, runKey, type EngineContext } from './context.js';
 import { recordObservedExit } from './exits.js';
+import { BuildService } from './builds.js';
 import { ConfigService, type ConfigListOptions, type SecretListOptions } from './config.js';
 import type { ConfigResolver } from './instance-spec.js';
 import { StateLayout } from './layout.js';
@@ -55,6 +58,12 @@ export interface EngineOptions {
   secretKey?: Buffer;
   /** Where internal warnings go. @default console.warn */
   warn?: (message: string, error?: unknown) => void;
+  /**
+   * Turns source into what the driver runs (builders/): `DockerfileBuilder` for drivers that
+   * run images, `SourceBuilder` for the process driver. Without one, builds answer
+   * `builds_unavailable`.
+   */
+  builder?: Builder;
   /** Store durability. @default 'normal' */
   synchronous?: 'normal' | 'full';
 }
@@ -68,6 +77,7 @@ export class Engine {
   readonly driver: Driver;
   private readonly logs: RunLogs;
   private readonly config: ConfigService;
+  private readonly builds: BuildService;
   private readonly ctx: EngineContext;
   private readonly changes = new EngineEmitter();
   private readonly inflight = new Set<Promise<void>>();
@@ -102,6 +112,17 @@ export class Engine {
       warn,
     };
     this.logs = new RunLogs(this.layout, store, this.changes);
+    this.builds = new BuildService({
+      home: options.home,
+      store,
+      clock,
+      region: () => this.settings.region,
+      builder: options.builder,
+      resolve: this.config.resolve,
+      warn,
+    });
+    const builder = options.builder;
+    if (builder) this.ctx.workDirOf = (image) => builder.workDirOf(image);
   }
 
   /** Opens (or creates) the state home, recovers live instances and starts the loop. */
@@ -115,6 +136,7 @@ export class Engine {
 
   private async start(): Promise<void> {
     if (!this.store.getProject(DEFAULT_PROJECT)) this.createProject(DEFAULT_PROJECT);
+    this.builds.recover();
     this.unsubscribe = this.driver.subscribe((exit) => recordObservedExit(this.ctx, exit));
     await recoverInstances(this.ctx);
     for (const seq of this.store.liveRunSeqs()) this.ctx.queue.add(runKey(seq));
@@ -159,6 +181,7 @@ export class Engine {
     this.retentionTimer?.cancel();
     this.unsubscribe?.();
     await this.ctx.queue.stop();
+    await this.builds.close();
     await Promise.all([...this.inflight]);
     await this.driver.close();
     this.store.close();
@@ -404,6 +427,62 @@ export class Engine {
 
   deleteSecret(project: string, name: string): void {
     this.config.deleteSecret(this.projectRow(project), name);
+  }
+
+  // ── builds and build runs (engine/builds.ts) ─────────────────────────────────────────────
+
+  /** The strategy builds use on this server (`dockerfile` or `source`), or undefined without a builder. */
+  get buildStrategy(): Build['strategy_type'] | undefined {
+    return this.builds.builder?.strategy;
+  }
+
+  createBuild(project: string, input: unknown): Build {
+    return this.builds.createBuild(this.projectRow(project), input);
+  }
+
+  getBuild(project: string, name: string): Build {
+    return this.builds.getBuild(this.projectRow(project), name);
+  }
+
+  listBuilds(project: string, options: ListOptions = {}): Page<Build> {
+    return this.builds.listBuilds(this.projectRow(project), options);
+  }
+
+  updateBuild(project: string, name: string, patch: unknown, ifMatch?: string): Build {
+    return this.builds.updateBuild(this.projectRow(project), name, patch, ifMatch);
+  }
+
+  deleteBuild(project: string, name: string): void {
+    this.builds.deleteBuild(this.projectRow(project), name);
+  }
+
+  /** Stores a tar stream as the source of a local build (at most `maxBytes`). */
+  uploadBuildSource(project: string, name: string, tar: NodeJS.ReadableStream, maxBytes: number): Promise<{ bytes: number }> {
+    return this.builds.uploadSource(this.projectRow(project), name, tar, maxBytes);
+  }
+
+  submitBuildRun(project: string, input: unknown): BuildRun {
+    return this.builds.submitBuildRun(this.projectRow(project), input);
+  }
+
+  getBuildRun(project: string, name: string): BuildRun {
+    return this.builds.getBuildRun(this.projectRow(project), name);
+  }
+
+  listBuildRuns(project: string, options: ListOptions & { buildName?: string } = {}): Page<BuildRun> {
+    return this.builds.listBuildRuns(this.projectRow(project), options);
+  }
+
+  deleteBuildRun(project: string, name: string): void {
+    this.builds.deleteBuildRun(this.projectRow(project), name);
+  }
+
+  waitForBuildRun(project: string, name: string): Promise<BuildRun> {
+    return this.builds.waitForBuildRun(this.projectRow(project), name);
+  }
+
+  readBuildRunLog(project: string, name: string, tail?: number): Promise<string[]> {
+    return this.builds.readBuildRunLog(this.projectRow(project), name, tail);
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────

@@ -273,7 +273,12 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
     const env = buildEnv(spec, entry.scratch, home);
     env[ATTEMPT_MARKER] = a.id; // how signalAll finds processes that left the session
-    const resolved = resolveCommand(spec, env, entry.scratch);
+    // A source build's snapshot is the working directory; the scratch dir stays $HOME/TMPDIR.
+    const cwd = typeof spec.cwd === 'string' && spec.cwd !== '' ? spec.cwd : entry.scratch;
+    if (cwd !== entry.scratch && !isDirectory(cwd)) {
+      return this.failStart(a, 'StartFailed', `the working directory ${cwd} (a source build snapshot) does not exist; rebuild the job`);
+    }
+    const resolved = resolveCommand(spec, env, cwd);
     if (!resolved.ok) return this.failStart(a, resolved.reason, resolved.message);
 
     // Config maps and secrets: files written now, mounted inside the attempt's own mount
@@ -320,7 +325,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         ? [...joinWrapper(cg), resolved.program, ...rest]
         : [resolved.program, ...rest];
     const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: entry.scratch,
+      cwd,
       env,
       detached: true, // setsid(): own session and process group, pgid = pid
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -565,5 +570,13 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     this.options.log(`killing ${a.id}: ${outcome.kind}`);
     a.killedFor = outcome;
     this.signalAll(a, 'SIGKILL');
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
