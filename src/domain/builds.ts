@@ -92,6 +92,17 @@ export type BuildFailureReason =
   | 'Interrupted'
   | 'Cancelled';
 
+export const BUILD_FAILURE_REASONS: readonly BuildFailureReason[] = [
+  'BuildFailed',
+  'BuildTimeout',
+  'SourceCloneFailed',
+  'SourceMissing',
+  'ContextDirNotFound',
+  'DockerfileNotFound',
+  'Interrupted',
+  'Cancelled',
+];
+
 export interface BuildRunStatusDetails {
   reason?: BuildFailureReason;
   /** One sentence (the failure's cause with the last lines of the log for `BuildFailed`). */
