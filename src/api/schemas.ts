@@ -51,6 +51,9 @@ const buildSpec: Record<string, Schema> = {
   source_include_node_modules: bool('source strategy: copy node_modules too (default false).'),
   timeout: int('Seconds.', { minimum: 1, maximum: MAX_BUILD_TIMEOUT, default: 600 }),
 };
+const buildRunLink = str(
+  'Extension: the build run whose output_image the job runs (taken when the run succeeds; null detaches). Not with image_reference.',
+);
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
 const link = obj({ href: str(undefined, { format: 'uri' }) }, ['href']);
 const next = obj({ href: str(undefined, { format: 'uri' }), start: str() }, ['href', 'start']);
@@ -139,15 +142,17 @@ export const SCHEMAS: Record<SchemaName, Schema> = {
       ...resourceBase('job_v2'),
       entity_tag: str('Changes on every update; send it as If-Match.'),
       ...runtime,
+      build: str('The build the job was made from (read-only).'),
+      build_run: str('The build run whose output_image the job runs.'),
       last_job_run: obj({ name: str(), created_at: dateTime() }, ['name', 'created_at'], { description: 'Extension: the newest run of the job.' }),
     },
     ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'entity_tag', 'href', 'run_mode', 'scale_array_spec'],
   ),
-  JobPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...runtime }, ['name'], {
+  JobPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...runtime, build_run: buildRunLink }, ['name'], {
     additionalProperties: false,
     description: 'At most 10 KiB of JSON.',
   }),
-  JobPatch: obj(Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, nullable(v)])), [], {
+  JobPatch: obj({ ...Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, nullable(v)])), build_run: nullable(buildRunLink) }, [], {
     additionalProperties: false,
     description: 'A JSON merge patch: null resets a field to its default; lists are replaced whole.',
   }),

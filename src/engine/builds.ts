@@ -57,6 +57,8 @@ export interface BuildServiceOptions {
   builder: Builder | undefined;
   resolve: ConfigResolver;
   warn: (message: string, error?: unknown) => void;
+  /** Called after a run succeeded (the engine points the jobs made from it at its image). */
+  onSucceeded?: (run: BuildRunRow) => void;
 }
 
 export class BuildService {
@@ -249,6 +251,43 @@ export class BuildService {
     await Promise.all(all.map((r) => r.done));
   }
 
+  // ── jobs made from build runs ───────────────────────────────────────────────────────────
+
+  /**
+   * The build run a job is made from (`build_run` of a job body): it must exist and must not
+   * have failed (a 400 naming `build_run`, with the failure's reason).
+   */
+  runForJob(p: ProjectRow, name: string): BuildRunRow {
+    const row = this.store.getBuildRun(p.id, name);
+    if (!row) {
+      const message = `build_run: build run '${name}' was not found in project '${p.name}'.`;
+      throw new CejobsError('not_found', message, [{ code: 'not_found', field: 'build_run', message }]);
+    }
+    if (row.status === 'failed') {
+      const message = `build_run: build run '${name}' failed (${row.details.reason ?? 'BuildFailed'}); a job cannot run it. ${row.details.message ?? ''}`.trim();
+      throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'build_run', message }]);
+    }
+    return row;
+  }
+
+  /** Refuses a run of a job whose build run has not succeeded (and so gave it no image yet). */
+  checkJobReady(p: ProjectRow, jobName: string): void {
+    const link = this.o.store.builds.getJobLink(p.id, jobName);
+    if (!link) return;
+    const job = this.o.store.getJob(p.id, jobName);
+    if (!job || job.spec.image_reference) return;
+    const run = this.store.getBuildRun(p.id, link.buildRunName);
+    const state = !run
+      ? 'was deleted'
+      : run.status === 'failed'
+        ? `failed (${run.details.reason ?? 'BuildFailed'}: ${run.details.message?.split('\n')[0] ?? ''})`
+        : `is ${run.status}`;
+    throw new CejobsError(
+      'build_not_ready',
+      `job '${jobName}' runs the image of build run '${link.buildRunName}', which ${state}; wait for it (ce buildrun get --name ${link.buildRunName}) or rebuild (ce job update --name ${jobName} --rebuild)`,
+    );
+  }
+
   // ── execution ───────────────────────────────────────────────────────────────────────────
 
   private async execute(row: BuildRunRow, signal: AbortSignal): Promise<void> {
@@ -282,6 +321,7 @@ export class BuildService {
       );
       log.note(`build succeeded: ${out.image}`);
       current = this.finish(current, 'succeeded', { ...current.details, output_digest: out.digest, completed_at: iso(this.o.clock.now()) }, out.image);
+      this.o.onSucceeded?.(current);
     } catch (e) {
       let reason: BuildRunStatusDetails['reason'] = 'BuildFailed';
       let message = e instanceof Error ? e.message : String(e);

@@ -13,6 +13,8 @@ import type { Builder } from '../builders/builder.js';
 import type { Build, BuildRun } from '../domain/builds.js';
 import type { Driver } from '../drivers/driver.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
+import { isPlainObject } from '../domain/issues.js';
+import type { BuildRunRow } from '../store/build-store.js';
 import { isActive } from '../domain/instance-state.js';
 import { checkProjectName } from '../domain/names.js';
 import type { ConfigMap, Secret } from '../domain/config.js';
@@ -120,6 +122,7 @@ export class Engine {
       builder: options.builder,
       resolve: this.config.resolve,
       warn,
+      onSucceeded: (run) => this.takeBuiltImage(run),
     });
     const builder = options.builder;
     if (builder) this.ctx.workDirOf = (image) => builder.workDirOf(image);
@@ -240,9 +243,12 @@ export class Engine {
   /** Creates a job from a prototype (parsed JSON); 400-class `CejobsError` for bad input. */
   createJob(project: string, input: unknown): Job {
     const p = this.projectRow(project);
-    const proto = validateJobPrototype(input);
+    const { body, buildRun } = splitBuildRun(input);
+    const link = buildRun ? this.builds.runForJob(p, buildRun) : undefined;
+    const proto = validateJobPrototype(body);
     const { name, ...spec } = proto;
-    checkRunnable(this.driver, spec);
+    if (link) applyBuildImage(spec, link, true);
+    checkRunnable(this.driver, spec, { imagePending: link !== undefined && link.status !== 'succeeded' });
     if (this.store.getJob(p.id, name)) throw CejobsError.alreadyExists('Job', name);
     const row: JobRow = {
       id: crypto.randomUUID(),
@@ -252,7 +258,10 @@ export class Engine {
       entityTag: this.newEntityTag(),
       spec,
     };
-    this.store.insertJob(row);
+    this.store.transaction(() => {
+      this.store.insertJob(row);
+      if (link) this.store.builds.setJobLink(p.id, name, link.buildName, link.name);
+    });
     return this.resources.job(row);
   }
 
@@ -285,10 +294,18 @@ export class Engine {
           `If-Match "${ifMatch}" does not match the current entity tag "${job.entityTag}" of job '${name}'; get the job again and retry.`,
         );
       }
-      const spec = validateJobPatch(patch, job.spec, name);
-      checkRunnable(this.driver, spec);
+      const { body, buildRun } = splitBuildRun(patch);
+      const link = typeof buildRun === 'string' ? this.builds.runForJob(p, buildRun) : undefined;
+      const spec = validateJobPatch(body, job.spec, name);
+      if (link) applyBuildImage(spec, link, isPlainObject(body) && body.image_reference !== undefined);
+      const current = this.store.builds.getJobLink(p.id, name);
+      const pending = link ? link.status !== 'succeeded' : current !== undefined && buildRun !== null && !spec.image_reference;
+      checkRunnable(this.driver, spec, { imagePending: pending });
       const entityTag = this.newEntityTag();
       this.store.updateJob(p.id, name, spec, entityTag);
+      if (link) this.store.builds.setJobLink(p.id, name, link.buildName, link.name);
+      // Detached on request, or by an image of its own.
+      else if (buildRun === null || (isPlainObject(body) && typeof body.image_reference === 'string')) this.store.builds.deleteJobLink(p.id, name);
       return this.resources.job({ ...job, spec, entityTag });
     });
   }
@@ -301,6 +318,7 @@ export class Engine {
     this.store.transaction(() => {
       for (const seq of seqs) this.store.markRunDeleting(seq);
       this.store.deleteJob(p.id, name);
+      this.store.builds.deleteJobLink(p.id, name);
     });
     for (const seq of seqs) this.ctx.queue.add(runKey(seq));
   }
@@ -312,7 +330,10 @@ export class Engine {
    * applies overrides; without, it is a standalone run. Returns the run as created (pending).
    */
   submitRun(project: string, input: unknown): JobRun {
-    const run = createRun(this.ctx, this.projectRow(project), input);
+    const p = this.projectRow(project);
+    const jobName = isPlainObject(input) && typeof input.job_name === 'string' ? input.job_name : undefined;
+    if (jobName !== undefined) this.builds.checkJobReady(p, jobName);
+    const run = createRun(this.ctx, p, input);
     return this.resources.run(run);
   }
 
@@ -485,11 +506,31 @@ export class Engine {
     return this.builds.readBuildRunLog(this.projectRow(project), name, tail);
   }
 
+  /** A build run succeeded: the jobs made from it run its image from now on. */
+  private takeBuiltImage(run: BuildRunRow): void {
+    if (!run.outputImage) return;
+    this.store.transaction(() => {
+      for (const name of this.store.builds.jobsOfBuildRun(run.projectId, run.name)) {
+        const job = this.store.getJob(run.projectId, name);
+        if (!job) continue;
+        this.store.updateJob(run.projectId, name, { ...job.spec, image_reference: run.outputImage! }, this.newEntityTag());
+      }
+    });
+  }
+
   // ── helpers ─────────────────────────────────────────────────────────────────────────────
 
   private readonly resources = {
     project: (p: ProjectRow): Project => toProjectResource(p),
-    job: (j: JobRow): Job => toJobResource(j, this.settings.region),
+    job: (j: JobRow): Job => {
+      const out = toJobResource(j, this.settings.region);
+      const link = this.store.builds.getJobLink(j.projectId, j.name);
+      if (link) {
+        out.build = link.buildName;
+        out.build_run = link.buildRunName;
+      }
+      return out;
+    },
     run: (r: RunRow): JobRun => toJobRunResource(r, this.settings.region),
     instance: (i: InstanceRow, r: RunRow): Instance => toInstanceResource(i, r),
     event: (e: Parameters<typeof toRunEventResource>[0], r: RunRow): RunEvent => toRunEventResource(e, r),
@@ -536,4 +577,25 @@ import {
 /** Opens an engine; see `Engine.open`. */
 export function openEngine(options: EngineOptions): Promise<Engine> {
   return Engine.open(options);
+}
+
+/** Takes the `build_run` extension field out of a job body (`null` = detach). */
+function splitBuildRun(input: unknown): { body: unknown; buildRun: string | null | undefined } {
+  if (!isPlainObject(input) || !('build_run' in input)) return { body: input, buildRun: undefined };
+  const { build_run: buildRun, ...body } = input;
+  if (buildRun !== null && typeof buildRun !== 'string') {
+    const message = `build_run ${JSON.stringify(buildRun)} is not valid: it must be the name of a build run (or null to detach the job)`;
+    throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'build_run', message }]);
+  }
+  return { body, buildRun };
+}
+
+/** A job made from a build run runs its output image (once there); another image is refused. */
+function applyBuildImage(spec: { image_reference?: string }, run: BuildRunRow, imageGiven: boolean): void {
+  if (imageGiven && spec.image_reference !== run.outputImage) {
+    const message = `image_reference: a job made from build run '${run.name}' runs its image; give build_run or image_reference, not both`;
+    throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'image_reference', message }]);
+  }
+  if (run.outputImage) spec.image_reference = run.outputImage;
+  else delete spec.image_reference;
 }

@@ -135,8 +135,31 @@ export class BuildStore {
     return this.q('DELETE FROM build_runs WHERE project_id = ? AND name = ?').run(projectId, name).changes > 0;
   }
 
+  // ── job links ───────────────────────────────────────────────────────────────────────────
+  /** The build run a job was made from, if any. */
+  getJobLink(projectId: string, jobName: string): { buildName: string; buildRunName: string } | undefined {
+    const r = this.q('SELECT * FROM job_builds WHERE project_id = ? AND job_name = ?').get(projectId, jobName) as Raw | undefined;
+    return r && { buildName: r.build_name as string, buildRunName: r.build_run_name as string };
+  }
+
+  setJobLink(projectId: string, jobName: string, buildName: string, buildRunName: string): void {
+    this.q('INSERT OR REPLACE INTO job_builds (project_id, job_name, build_name, build_run_name) VALUES (?, ?, ?, ?)')
+      .run(projectId, jobName, buildName, buildRunName);
+  }
+
+  deleteJobLink(projectId: string, jobName: string): void {
+    this.q('DELETE FROM job_builds WHERE project_id = ? AND job_name = ?').run(projectId, jobName);
+  }
+
+  /** Names of the jobs linked to a build run. */
+  jobsOfBuildRun(projectId: string, buildRunName: string): string[] {
+    return (this.q('SELECT job_name FROM job_builds WHERE project_id = ? AND build_run_name = ? ORDER BY job_name').all(projectId, buildRunName) as Raw[])
+      .map((r) => r.job_name as string);
+  }
+
   /** Removes every build and build run of a project. */
   deleteAllOfProject(projectId: string): void {
+    this.q('DELETE FROM job_builds WHERE project_id = ?').run(projectId);
     this.q('DELETE FROM build_runs WHERE project_id = ?').run(projectId);
     this.q('DELETE FROM builds WHERE project_id = ?').run(projectId);
   }
