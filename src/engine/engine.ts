@@ -247,7 +247,7 @@ export class Engine {
     const link = buildRun ? this.builds.runForJob(p, buildRun) : undefined;
     const proto = validateJobPrototype(body);
     const { name, ...spec } = proto;
-    if (link) applyBuildImage(spec, link, true);
+    if (link) applyBuildImage(spec, link, isPlainObject(body) && body.image_reference !== undefined);
     checkRunnable(this.driver, spec, { imagePending: link !== undefined && link.status !== 'succeeded' });
     if (this.store.getJob(p.id, name)) throw CejobsError.alreadyExists('Job', name);
     const row: JobRow = {
@@ -590,12 +590,12 @@ function splitBuildRun(input: unknown): { body: unknown; buildRun: string | null
   return { body, buildRun };
 }
 
-/** A job made from a build run runs its output image (once there); another image is refused. */
+/** A job made from a build run runs its output image (once there); another image given with it is refused. */
 function applyBuildImage(spec: { image_reference?: string }, run: BuildRunRow, imageGiven: boolean): void {
   if (imageGiven && spec.image_reference !== run.outputImage) {
     const message = `image_reference: a job made from build run '${run.name}' runs its image; give build_run or image_reference, not both`;
     throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'image_reference', message }]);
   }
+  // A run still building leaves the job's current image (if any) until it succeeds.
   if (run.outputImage) spec.image_reference = run.outputImage;
-  else delete spec.image_reference;
 }

@@ -61,10 +61,10 @@ export function tarOf(dir: string): Readable {
   return packSource(dir);
 }
 
-export async function until<T>(what: string, fn: () => T | undefined | false, ms = 60_000): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
