@@ -5,6 +5,9 @@
  * under a temporary tag, then tagged `<repository>:sha256-<first 32 hex of the image id>` and
  * the temporary tag removed: the reference is fixed by content, so a rebuild with other content
  * never moves an image a run already uses.
+ *
+ * `signal` aborts the build request: Docker then cancels the build; Podman 4.3 lets the step
+ * that runs finish on its own and discards the result (docs/builds.md, limits).
  */
 import fs from 'node:fs';
 import path from 'node:path';
