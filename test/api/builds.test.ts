@@ -176,3 +176,59 @@ describe('build runs', () => {
     expect(r.json().errors[0].target.name).toBe('build_name');
   });
 });
+
+describe('jobs made from build runs', () => {
+  async function builtRun(name: string, command: string): Promise<Record<string, unknown>> {
+    await h.req({ method: 'POST', url: `${P}/builds`, json: { name, source_type: 'local', source_build_command: command } });
+    await h.req({ method: 'PUT', url: `${P}/builds/${name}/source`, payload: await tarBuffer({ 'run.sh': 'echo\n' }), headers: { 'content-type': 'application/x-tar' } });
+    const sub = (await h.req({ method: 'POST', url: `${P}/build_runs`, json: { build_name: name } })).json();
+    return waitTerminal(sub.name);
+  }
+
+  it('takes the image of a succeeded build run, shows build and build_run, and detaches with null', async () => {
+    h = await api();
+    const run = await builtRun('app', 'true');
+    const created = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'app', build_run: run.name, run_commands: ['./run.sh'] } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ build: 'app', build_run: run.name, image_reference: run.output_image });
+    const both = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'both', build_run: run.name, image_reference: 'busybox', run_commands: ['x'] } });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().errors[0].target.name).toBe('image_reference');
+    const detached = await h.req({ method: 'PATCH', url: `${P}/jobs/app`, json: { build_run: null }, headers: { 'if-match': '*' } });
+    expect(detached.statusCode, detached.body).toBe(200);
+    expect(detached.json().build_run).toBeUndefined();
+    expect(detached.json().image_reference).toBe(run.output_image);
+  });
+
+  it('refuses a failed or unknown build run naming build_run, and a bad type', async () => {
+    h = await api();
+    const failed = await builtRun('bad', 'exit 1');
+    const r = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'j', build_run: failed.name, run_commands: ['x'] } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().errors[0]).toMatchObject({ code: 'invalid_field', target: { name: 'build_run' } });
+    expect(r.json().errors[0].message).toContain('BuildFailed');
+    const missing = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'j', build_run: 'nope', run_commands: ['x'] } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().errors[0].target.name).toBe('build_run');
+    const typed = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'j', build_run: 7, run_commands: ['x'] } });
+    expect(typed.statusCode).toBe(400);
+    expect(typed.json().errors[0].target.name).toBe('build_run');
+  });
+
+  it('refuses runs of a job whose build run has not succeeded yet (409 build_not_ready)', async () => {
+    h = await api();
+    await h.req({ method: 'POST', url: `${P}/builds`, json: { name: 'slow', source_type: 'local', source_build_command: 'sleep 1' } });
+    await h.req({ method: 'PUT', url: `${P}/builds/slow/source`, payload: await tarBuffer({ a: 'b' }), headers: { 'content-type': 'application/x-tar' } });
+    const sub = (await h.req({ method: 'POST', url: `${P}/build_runs`, json: { build_name: 'slow' } })).json();
+    const job = await h.req({ method: 'POST', url: `${P}/jobs`, json: { name: 'slow', build_run: sub.name, run_commands: ['./a'] } });
+    expect(job.statusCode, job.body).toBe(201);
+    expect(job.json().image_reference).toBeUndefined();
+    const early = await h.req({ method: 'POST', url: `${P}/job_runs`, json: { job_name: 'slow' } });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().errors[0].code).toBe('build_not_ready');
+    const done = await waitTerminal(sub.name);
+    const got = (await h.req({ method: 'GET', url: `${P}/jobs/slow` })).json();
+    expect(got.image_reference).toBe(done.output_image);
+    expect((await h.req({ method: 'POST', url: `${P}/job_runs`, json: { job_name: 'slow' } })).statusCode).toBe(202);
+  });
+});
