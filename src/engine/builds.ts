@@ -152,6 +152,16 @@ export class BuildService {
     fs.rmSync(this.uploadPath(p.id, name), { force: true });
   }
 
+  /** Deletes every build of a project with its runs (stopping running ones) and uploads. */
+  deleteAllOfProject(p: ProjectRow): void {
+    for (;;) {
+      const page = this.store.listBuilds(p.id, { limit: 100 });
+      for (const b of page.items) this.deleteBuild(p, b.name);
+      if (!page.next) break;
+    }
+    fs.rmSync(this.dir('uploads', p.id), { recursive: true, force: true });
+  }
+
   /**
    * Stores the source of a `local` build: a tar stream, kept as the build's latest upload until
    * the next one. A build run copies it at submit, so a later upload never changes a run.

@@ -229,6 +229,7 @@ export class Engine {
   /** Deletes a project with its jobs and runs (runs are stopped first). */
   deleteProject(idOrName: string): void {
     const project = this.projectRow(idOrName);
+    this.builds.deleteAllOfProject(project);
     const seqs = this.store.runSeqsOfProject(project.id);
     this.store.transaction(() => {
       this.store.setProjectStatus(project.id, 'deleting');

@@ -232,3 +232,22 @@ describe('jobs made from build runs', () => {
     expect((await h.req({ method: 'POST', url: `${P}/job_runs`, json: { job_name: 'slow' } })).statusCode).toBe(202);
   });
 });
+
+describe('deleting', () => {
+  it('a build run that runs stops it; a project takes its builds, runs and uploads along', async () => {
+    h = await api();
+    const e = h.engine;
+    e.createProject('p2');
+    e.createBuild('p2', { name: 'slow', source_type: 'local', source_build_command: 'sleep 30' });
+    await e.uploadBuildSource('p2', 'slow', (await import('node:stream')).Readable.from([await tarBuffer({ a: 'b' })]), 1 << 20);
+    const run = e.submitBuildRun('p2', { build_name: 'slow' });
+    const runDir = path.join(h.home, 'builds', 'runs', run.id);
+    expect(fs.existsSync(runDir)).toBe(true);
+    const t0 = Date.now();
+    e.deleteProject('p2');
+    for (let i = 0; i < 200 && fs.existsSync(runDir); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fs.existsSync(runDir)).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(fs.existsSync(path.join(h.home, 'builds', 'uploads', run.project_id))).toBe(false);
+  });
+});
