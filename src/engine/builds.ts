@@ -20,6 +20,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import { BuildError, type Builder } from '../builders/builder.js';
@@ -175,13 +176,15 @@ export class BuildService {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) done(new CejobsError('object_too_large', `the uploaded source is larger than ${maxBytes} bytes`));
+        else done(null, chunk);
+      },
+    });
     try {
-      const out = fs.createWriteStream(tmp, { mode: 0o600 });
-      tar.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (bytes > maxBytes) (tar as unknown as { destroy: (e: Error) => void }).destroy(new CejobsError('object_too_large', `the uploaded source is larger than ${maxBytes} bytes`));
-      });
-      await pipeline(tar, out);
+      await pipeline(tar, count, fs.createWriteStream(tmp, { mode: 0o600 }));
       fs.renameSync(tmp, file);
     } catch (e) {
       fs.rmSync(tmp, { force: true });

@@ -233,6 +233,20 @@ describe('jobs made from build runs', () => {
   });
 });
 
+describe('uploads', () => {
+  it('refuses a source larger than the limit (object_too_large) and a non-local build', async () => {
+    h = await api();
+    const { Readable } = await import('node:stream');
+    h.engine.createBuild('default', { name: 'up', source_type: 'local' });
+    await expect(h.engine.uploadBuildSource('default', 'up', Readable.from([Buffer.alloc(4096)]), 1000)).rejects.toMatchObject({ code: 'object_too_large' });
+    expect(fs.readdirSync(path.join(h.home, 'builds', 'uploads', h.engine.getProject('default').id))).toEqual([]);
+    await h.req({ method: 'POST', url: `${P}/builds`, json: { name: 'g', source_url: 'file:///r' } });
+    const r = await h.req({ method: 'PUT', url: `${P}/builds/g/source`, payload: await tarBuffer({ a: 'b' }), headers: { 'content-type': 'application/x-tar' } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().errors[0].message).toContain('only a local build');
+  });
+});
+
 describe('deleting', () => {
   it('a build run that runs stops it; a project takes its builds, runs and uploads along', async () => {
     h = await api();
