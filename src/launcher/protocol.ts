@@ -41,6 +41,11 @@ export interface LauncherCapabilities {
    * mounts (the client then reports mounts as not available).
    */
   mounts?: LimitSupport;
+  /**
+   * True when `spec.cwd` is honoured (the working directory of a source build's snapshot).
+   * Absent from launchers that predate it: the client then wraps the command in a `cd`.
+   */
+  cwd?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -125,6 +125,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         ephemeralStorage: { enforced: true, how: 'scratch-dir-watch' },
       },
       mounts: { ...this.mounts.support },
+      cwd: true,
     };
   }
 

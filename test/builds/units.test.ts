@@ -49,3 +49,17 @@ describe('tree digests', () => {
     fs.rmSync(d, { recursive: true, force: true });
   });
 });
+
+describe('the cd wrapper for launchers that predate spec.cwd', () => {
+  it('starts the same command in the snapshot directory', async () => {
+    const { withCdWrapper } = await import('../../src/drivers/process/driver.js');
+    const { execFileSync } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-cd-'));
+    writeTree(dir, { 'run.sh': '#!/bin/sh\necho "in $(pwd) with $1"\n' });
+    const spec = withCdWrapper({ cwd: dir, command: ['./run.sh'], args: ['arg1'] } as never) as { command: string[]; args: string[]; cwd?: string };
+    expect(spec.cwd).toBeUndefined();
+    const argv = [...spec.command, ...spec.args];
+    expect(execFileSync(argv[0]!, argv.slice(1), { cwd: os.tmpdir(), encoding: 'utf8' })).toBe(`in ${dir} with arg1\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
