@@ -100,6 +100,9 @@ export class BuildService {
         message: 'the server stopped while this build ran; submit the build run again',
         completed_at: iso(this.o.clock.now()),
       });
+      // What the interrupted run was working on is of no use any more (its log stays).
+      fs.rmSync(path.join(this.runDir(run.id), 'src'), { recursive: true, force: true });
+      fs.rmSync(path.join(this.runDir(run.id), 'source.tar'), { force: true });
     }
   }
 
