@@ -3,7 +3,8 @@
  * entity tag), delete builds; upload the source of a `local` build; submit, get, list, delete
  * build runs, read their logs and wait for them.
  *
- * A submitted run is executed at once, in this process, with the engine's `Builder`:
+ * A submitted run is executed at once, in this process, with the engine's `Builder`
+ * (engine/build-runner.ts):
  *
  *     pending ──▶ running: source materialised in <home>/builds/runs/<id>/src
  *                 (git clone, or the upload of a local build extracted) ──▶ builder.build
@@ -22,11 +23,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tarFs from 'tar-fs';
-import { BuildError, type Builder } from '../builders/builder.js';
-import { cloneGit, type GitSource } from '../builders/git.js';
+import type { Builder } from '../builders/builder.js';
 import {
-  logTail,
   transitionBuildRun,
   validateBuildPatch,
   validateBuildPrototype,
@@ -35,14 +33,13 @@ import {
   type BuildRun,
   type BuildRunStatus,
   type BuildRunStatusDetails,
-  DEFAULT_DOCKERFILE,
 } from '../domain/builds.js';
 import { CejobsError } from '../domain/errors.js';
 import { readLogRecords } from '../logs/reader.js';
-import { LogWriter } from '../logs/writer.js';
 import type { BuildRow, BuildRunRow } from '../store/build-store.js';
 import type { Page, ProjectRow } from '../store/rows.js';
 import type { ListOptions, Store } from '../store/store.js';
+import { executeBuildRun, repositoryOf } from './build-runner.js';
 import type { Clock } from './clock.js';
 import type { ConfigResolver } from './instance-spec.js';
 
@@ -226,7 +223,20 @@ export class BuildService {
     fs.mkdirSync(this.runDir(row.id), { recursive: true, mode: 0o700 });
     if (row.spec.source_type === 'local') fs.copyFileSync(upload, path.join(this.runDir(row.id), 'source.tar'));
     const abort = new AbortController();
-    const done = this.execute(row, abort.signal)
+    const done = executeBuildRun(
+      {
+        store: this.o.store,
+        clock: this.o.clock,
+        builder: this.requireBuilder(),
+        resolve: this.o.resolve,
+        runDir: (id) => this.runDir(id),
+        logPath: (id) => this.logPath(id),
+        finish: (r, status, details, image) => this.finish(r, status, details, image),
+        ...(this.o.onSucceeded ? { onSucceeded: this.o.onSucceeded } : {}),
+      },
+      row,
+      abort.signal,
+    )
       .catch((e) => this.o.warn(`build run ${row.name} failed unexpectedly`, e))
       .finally(() => this.running.delete(row.id));
     this.running.set(row.id, { abort, done });
@@ -304,112 +314,6 @@ export class BuildService {
     );
   }
 
-  // ── execution ───────────────────────────────────────────────────────────────────────────
-
-  private async execute(row: BuildRunRow, signal: AbortSignal): Promise<void> {
-    const builder = this.requireBuilder();
-    const log = new LogWriter(this.logPath(row.id), { now: () => this.o.clock.now() });
-    const started = this.o.clock.now();
-    let current = this.finish(row, 'running', { started_at: iso(started) });
-    const timeout = new AbortController();
-    const timer = this.o.clock.setTimer(() => timeout.abort(), row.spec.timeout * 1000);
-    const both = AbortSignal.any([signal, timeout.signal]);
-    const src = path.join(this.runDir(row.id), 'src');
-    try {
-      log.note(`build run ${row.name} of build ${row.buildName} (${row.spec.strategy_type} strategy)`);
-      await this.materialize(row, src, log, both);
-      const contextDir = row.spec.source_context_dir ?? '';
-      if (!isDirectory(path.join(src, contextDir))) {
-        throw new BuildError('ContextDirNotFound', `the context directory ${JSON.stringify(contextDir)} does not exist in the source`);
-      }
-      const out = await builder.build(
-        {
-          sourceDir: src,
-          contextDir,
-          specFile: row.spec.strategy_spec_file ?? DEFAULT_DOCKERFILE,
-          ...(row.spec.source_build_command !== undefined ? { buildCommand: row.spec.source_build_command } : {}),
-          includeNodeModules: row.spec.source_include_node_modules ?? false,
-          repository: `localhost/cejobs-build/${row.projectId.slice(0, 8)}-${row.buildName}`,
-          buildRunId: row.id,
-        },
-        log,
-        both,
-      );
-      log.note(`build succeeded: ${out.image}`);
-      current = this.finish(current, 'succeeded', { ...current.details, output_digest: out.digest, completed_at: iso(this.o.clock.now()) }, out.image);
-      this.o.onSucceeded?.(current);
-    } catch (e) {
-      let reason: BuildRunStatusDetails['reason'] = 'BuildFailed';
-      let message = e instanceof Error ? e.message : String(e);
-      if (timeout.signal.aborted) {
-        reason = 'BuildTimeout';
-        message = `the build did not finish within its timeout of ${row.spec.timeout} s and was stopped`;
-      } else if (signal.aborted) {
-        reason = 'Cancelled';
-        message = 'the build was stopped (deleted, or the server is closing)';
-      } else if (e instanceof BuildError) reason = e.reason;
-      log.note(`build failed (${reason}): ${message}`);
-      log.flush();
-      const tail = logTail((await readLogRecords(this.logPath(row.id), { tail: 12 }).catch(() => [])).map((r) => r.text).join('\n'));
-      // A cancelled run is not recorded failed when it is being deleted (its row is gone).
-      if (this.store.getBuildRun(row.projectId, row.name)) {
-        this.finish(current, 'failed', {
-          ...current.details,
-          reason,
-          message: tail ? `${message}\n--- last lines of the build log ---\n${tail}` : message,
-          completed_at: iso(this.o.clock.now()),
-        });
-      }
-    } finally {
-      timer.cancel();
-      log.close();
-      await removeTree(src);
-      fs.rmSync(path.join(this.runDir(row.id), 'source.tar'), { force: true });
-    }
-  }
-
-  private async materialize(row: BuildRunRow, dest: string, log: LogWriter, signal: AbortSignal): Promise<void> {
-    if (row.spec.source_type === 'git') {
-      const source: GitSource = { url: row.spec.source_url ?? '' };
-      if (row.spec.source_revision !== undefined) source.revision = row.spec.source_revision;
-      if (row.spec.source_secret !== undefined) {
-        const secret = this.o.store.config.getSecret(row.projectId, row.spec.source_secret);
-        if (!secret) throw new BuildError('SourceCloneFailed', `the source_secret "${row.spec.source_secret}" was not found`);
-        if (secret.format !== 'ssh_auth') {
-          throw new BuildError('SourceCloneFailed', `the source_secret "${row.spec.source_secret}" has format ${secret.format}; it must be ssh_auth`);
-        }
-        const data = this.o.resolve(row.projectId, 'secret', row.spec.source_secret);
-        source.ssh = { ssh_key: data.ssh_key ?? '', ...(data.known_hosts ? { known_hosts: data.known_hosts } : {}) };
-      }
-      await cloneGit(source, dest, log, signal);
-      return;
-    }
-    const tar = path.join(this.runDir(row.id), 'source.tar');
-    if (!fs.existsSync(tar)) throw new BuildError('SourceMissing', 'the uploaded source of this run is gone');
-    fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
-    try {
-      // Entries that would land outside `dest` (absolute, `..`, links out) are skipped.
-      await pipeline(
-        fs.createReadStream(tar),
-        tarFs.extract(dest, {
-          ignore: (name, header) => {
-            const rel = path.relative(dest, name);
-            if (rel.startsWith('..') || path.isAbsolute(rel)) return true;
-            if (header && (header.type === 'link' || header.type === 'symlink') && header.linkname) {
-              const target = path.resolve(path.dirname(name), header.linkname);
-              const relTarget = path.relative(dest, target);
-              if (header.type === 'link' || relTarget.startsWith('..') || path.isAbsolute(relTarget)) return true;
-            }
-            return !(header === undefined || ['file', 'directory', 'symlink'].includes(header.type));
-          },
-        }),
-      );
-    } catch (e) {
-      throw new BuildError('SourceMissing', `the uploaded source is not a readable tar archive: ${(e as Error).message}`);
-    }
-    log.note('extracted the uploaded source');
-  }
-
   private finish(row: BuildRunRow, status: BuildRunStatus, details: BuildRunStatusDetails, outputImage?: string): BuildRunRow {
     const next = transitionBuildRun(row.status, status);
     this.store.setBuildRunState(row.id, next, details, outputImage ?? row.outputImage);
@@ -468,7 +372,7 @@ export class BuildService {
       created_at: iso(b.createdMs),
       entity_tag: b.entityTag,
       status: 'ready',
-      output_image: `localhost/cejobs-build/${b.projectId.slice(0, 8)}-${b.name}`,
+      output_image: repositoryOf(b.projectId, b.name),
       ...b.spec,
     };
   }
@@ -489,18 +393,6 @@ export class BuildService {
     if (r.outputImage !== undefined) out.output_image = r.outputImage;
     return out;
   }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-async function removeTree(dir: string): Promise<void> {
-  await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function newEntityTag(): string {
