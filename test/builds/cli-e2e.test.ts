@@ -74,6 +74,24 @@ describe('ce with builds (process driver, source strategy)', () => {
     expect(await runOutput('app', 'app-3')).toContain('second version');
     const runs = JSON.parse((await ce('buildrun', 'list', '--build', 'app', '-o', 'json')).out);
     expect(runs.items).toHaveLength(2);
+
+    // --no-wait on update: the job keeps its image until the new build run succeeds.
+    const before = JSON.parse((await ce('job', 'get', '--name', 'app', '-o', 'json')).out);
+    const nw = await ce('job', 'update', '--name', 'app', '--build-command', 'sleep 1; echo v3 > built.txt', '--no-wait');
+    expect(nw.code, nw.out).toBe(0);
+    const during = JSON.parse((await ce('job', 'get', '--name', 'app', '-o', 'json')).out);
+    expect(during.image_reference).toBe(before.image_reference);
+    expect(during.build_run).not.toBe(before.build_run);
+    await until('the new image', async () =>
+      JSON.parse((await ce('job', 'get', '--name', 'app', '-o', 'json')).out).image_reference !== before.image_reference);
+
+    // --build-clear detaches the job from its build; it keeps the image.
+    const clear = await ce('job', 'update', '--name', 'app', '--build-clear');
+    expect(clear.code, clear.out).toBe(0);
+    const cleared = JSON.parse((await ce('job', 'get', '--name', 'app', '-o', 'json')).out);
+    expect(cleared.build).toBeUndefined();
+    expect(cleared.image_reference).toMatch(/^snapshot\.cejobs\.local\//);
+    expect((await ce('job', 'update', '--name', 'app', '--rebuild')).code).toBe(2);
   }, 120_000);
 
   it('creates a job from a Git repository at a tag, then moves it with --build-commit and --rebuild', async () => {
