@@ -25,3 +25,8 @@ export type * from './domain/types.js';
 export type { FailureReason, AttemptOutcome } from './domain/failure-reasons.js';
 export type { ConfigMap, Secret, SecretFormat, ConfigMapPrototype, SecretPrototype } from './domain/config.js';
 export { ensureSecretKey } from './server/secret-key.js';
+export type { Build, BuildRun, BuildSpec, BuildRunStatus, BuildFailureReason, BuildStrategyType } from './domain/builds.js';
+export { createBuilder, type BuilderSetup } from './builders/registry.js';
+export { BuildError, type Builder, type BuildInput, type BuildOutput, type BuildLog } from './builders/builder.js';
+export { DockerfileBuilder } from './builders/dockerfile.js';
+export { SourceBuilder } from './builders/source.js';

@@ -26,6 +26,7 @@ import { jobRunRoutes } from './routes/job-runs.js';
 import { jobRoutes } from './routes/jobs.js';
 import { projectRoutes } from './routes/projects.js';
 import { runExtensionRoutes } from './routes/run-extensions.js';
+import { buildRoutes, buildRunRoutes } from './routes/builds.js';
 import { secretRoutes } from './routes/secrets.js';
 import { serverRoutes } from './routes/server.js';
 import { StreamLimiter } from './streams.js';
@@ -63,6 +64,8 @@ export function routeTable(api: ApiContext): RouteDef[] {
     ...jobRunRoutes(api),
     ...configMapRoutes(api),
     ...secretRoutes(api),
+    ...buildRoutes(api),
+    ...buildRunRoutes(api),
     ...runExtensionRoutes(api),
     ...changeRoutes(api),
     ...serverRoutes(api, () => (doc ??= buildOpenApiDocument(routes, VERSION))),
@@ -117,6 +120,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
     done(null, parsed);
   });
+
+  // Source uploads stay a stream (the engine enforces their own size limit).
+  app.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload));
 
   installConsole(app); // the web console's public static files, outside /v2 (console.ts)
   installAuth(app, deps.token);

@@ -28,6 +28,10 @@ export const paths = {
   configMap: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`,
   secrets: (projectId: string): string => `/v2/projects/${seg(projectId)}/secrets`,
   secret: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/secrets/${seg(name)}`,
+  builds: (projectId: string): string => `/v2/projects/${seg(projectId)}/builds`,
+  build: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/builds/${seg(name)}`,
+  buildRuns: (projectId: string): string => `/v2/projects/${seg(projectId)}/build_runs`,
+  buildRun: (projectId: string, name: string): string => `/v2/projects/${seg(projectId)}/build_runs/${seg(name)}`,
 };
 
 /** Adds `href` (absolute) to a resource. */

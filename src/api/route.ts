@@ -19,7 +19,8 @@ import type { ServerInfo } from './types.js';
 import type { StreamLimiter } from './streams.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export type MediaType = 'application/json' | 'application/merge-patch+json';
+/** `application/x-tar`: a raw stream the handler reads from `request.body` (source uploads). */
+export type MediaType = 'application/json' | 'application/merge-patch+json' | 'application/x-tar';
 export type ResponseMediaType = 'application/json' | 'application/x-ndjson' | 'text/event-stream';
 
 /** A query parameter: its type and rule (checked before the handler runs). */
@@ -90,7 +91,7 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'projects' | 'jobs' | 'job runs' | 'config maps' | 'secrets' | 'extensions' | 'server';
+  tag: 'projects' | 'jobs' | 'job runs' | 'config maps' | 'secrets' | 'builds' | 'build runs' | 'extensions' | 'server';
   query?: readonly QueryParamDef[];
   headers?: readonly HeaderDef[];
   body?: BodyDef;
@@ -112,6 +113,8 @@ export const PATH_PARAMS: Record<string, { description: string; check: (v: strin
   job_run_name: { description: 'The name of the job run.', check: (v) => checkJobRunName(v, 'job_run_name') },
   config_map_name: { description: 'The name of the config map.', check: (v) => checkConfigName(v, 'config_map_name') },
   secret_name: { description: 'The name of the secret.', check: (v) => checkConfigName(v, 'secret_name') },
+  build_name: { description: 'The name of the build.', check: (v) => checkJobName(v, 'build_name') },
+  build_run_name: { description: 'The name of the build run.', check: (v) => checkJobName(v, 'build_run_name') },
 };
 
 /** The name of an instance as a query parameter. */
@@ -233,6 +236,16 @@ export function mediaTypeOf(header: string | undefined): string | undefined {
 /** Checks the body of a route that declares one; returns the object (or undefined when optional and absent). */
 export function checkBody(def: BodyDef, request: FastifyRequest): Record<string, unknown> | undefined {
   const body: unknown = request.body;
+  if (def.mediaTypes.includes('application/x-tar')) {
+    // A raw upload: only the media type is checked here; the handler reads the stream.
+    const type = mediaTypeOf(request.headers['content-type']);
+    if (type === undefined || !(def.mediaTypes as readonly string[]).includes(type)) {
+      throw new ApiError('unsupported_media_type', `Content-Type ${type ?? '(none)'} is not supported here; send ${def.mediaTypes.join(' or ')}`, {
+        field: 'Content-Type',
+      });
+    }
+    return undefined;
+  }
   if (body === undefined) {
     if (!def.required) return undefined;
     throw new ApiError('missing_field', `body: a JSON object (${def.schema}) is required, with Content-Type ${def.mediaTypes.join(' or ')}`, { field: 'body' });

@@ -2,6 +2,7 @@
  * JSON Schemas (OpenAPI 3.1 components) of the API's bodies, with Code Engine's field names
  * (docs/api.md, reference §5.3–5.4). They document; validation is the engine's.
  */
+import { BUILD_FAILURE_REASONS, BUILD_RUN_STATUSES, BUILD_STRATEGIES, MAX_BUILD_TIMEOUT } from '../domain/builds.js';
 import { SECRET_FORMATS } from '../domain/config.js';
 import { ENV_VAR_TYPES, EVENT_REASONS, JOB_RUN_STATUSES, RUN_MODES, SERVICE_ACCOUNTS, VOLUME_MOUNT_TYPES } from '../domain/types.js';
 
@@ -38,6 +39,21 @@ const runtime: Record<string, Schema> = {
   scale_max_execution_time: int('Seconds (task mode only).', { minimum: 1, maximum: 86400, default: 7200 }),
   scale_retry_limit: int('Retries of a failed index (task mode only).', { minimum: 0, maximum: 5, default: 3 }),
 };
+const buildSpec: Record<string, Schema> = {
+  source_type: str('git (cloned by the server) or local (uploaded by the client).', { enum: ['git', 'local'] }),
+  source_url: str('Git URL: file://, https://, ssh:// or user@host:path.', { maxLength: 1024 }),
+  source_revision: str('Branch, tag or commit (default: the remote HEAD).'),
+  source_context_dir: str('Directory inside the source that is the build root.'),
+  source_secret: str('ssh_auth secret for ssh URLs.'),
+  strategy_type: str('dockerfile (container driver) or source (process driver); default: the driver\'s.', { enum: [...BUILD_STRATEGIES] }),
+  strategy_spec_file: str('The Dockerfile, relative to the context.', { default: 'Dockerfile' }),
+  source_build_command: str('source strategy: shell command run in the snapshot (default npm ci when package-lock.json exists).'),
+  source_include_node_modules: bool('source strategy: copy node_modules too (default false).'),
+  timeout: int('Seconds.', { minimum: 1, maximum: MAX_BUILD_TIMEOUT, default: 600 }),
+};
+const buildRunLink = str(
+  'Extension: the build run whose output_image the job runs (taken when the run succeeds; null detaches). Not with image_reference.',
+);
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
 const link = obj({ href: str(undefined, { format: 'uri' }) }, ['href']);
 const next = obj({ href: str(undefined, { format: 'uri' }), start: str() }, ['href', 'start']);
@@ -126,15 +142,17 @@ export const SCHEMAS: Record<SchemaName, Schema> = {
       ...resourceBase('job_v2'),
       entity_tag: str('Changes on every update; send it as If-Match.'),
       ...runtime,
+      build: str('The build the job was made from (read-only).'),
+      build_run: str('The build run whose output_image the job runs.'),
       last_job_run: obj({ name: str(), created_at: dateTime() }, ['name', 'created_at'], { description: 'Extension: the newest run of the job.' }),
     },
     ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'entity_tag', 'href', 'run_mode', 'scale_array_spec'],
   ),
-  JobPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...runtime }, ['name'], {
+  JobPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...runtime, build_run: buildRunLink }, ['name'], {
     additionalProperties: false,
     description: 'At most 10 KiB of JSON.',
   }),
-  JobPatch: obj(Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, nullable(v)])), [], {
+  JobPatch: obj({ ...Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, nullable(v)])), build_run: nullable(buildRunLink) }, [], {
     additionalProperties: false,
     description: 'A JSON merge patch: null resets a field to its default; lists are replaced whole.',
   }),
@@ -305,6 +323,45 @@ export const SCHEMAS: Record<SchemaName, Schema> = {
     ['version', 'driver', 'capabilities', 'pid', 'state_home', 'started_at', 'url'],
   ),
   OpenApiDocument: { type: 'object', description: 'This document.' },
+  Build: obj(
+    {
+      ...resourceBase('build_v2'),
+      entity_tag: str('Changes on every update; send it as If-Match.'),
+      status: str(undefined, { enum: ['ready'] }),
+      output_image: str('Repository of the images this build makes (dockerfile), or the snapshot prefix (source).'),
+      ...buildSpec,
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'entity_tag', 'href', 'status', 'source_type', 'strategy_type', 'timeout'],
+  ),
+  BuildPrototype: obj({ name: str('1-63 of [a-z0-9-], alphanumeric at both ends.', { maxLength: 63 }), ...buildSpec }, ['name'], { additionalProperties: false }),
+  BuildPatch: obj(buildSpec, [], { additionalProperties: false, description: 'A JSON merge patch; null removes an optional field.' }),
+  BuildList: list('builds', 'Build'),
+  SourceArchive: str('A tar archive of the source directory (extension).', { format: 'binary' }),
+  SourceUploadResult: obj({ bytes: int('Size of the stored archive.') }, ['bytes']),
+  BuildRun: obj(
+    {
+      ...resourceBase('build_run_v2'),
+      build_name: str(),
+      status: str(undefined, { enum: [...BUILD_RUN_STATUSES] }),
+      status_details: obj({
+        reason: str('Why it failed.', { enum: [...BUILD_FAILURE_REASONS] }),
+        message: str('The cause, with the last lines of the build log.'),
+        started_at: dateTime(),
+        completed_at: dateTime(),
+        output_digest: str('sha256:<hex> of the image or snapshot.'),
+      }),
+      output_image: str('Once succeeded: the immutable reference to use as image_reference.'),
+      ...buildSpec,
+    },
+    ['id', 'name', 'project_id', 'region', 'resource_type', 'created_at', 'href', 'build_name', 'status', 'status_details'],
+  ),
+  BuildRunPrototype: obj(
+    { build_name: str('The build to run.'), name: str('Default: <build>-run-<random>.', { maxLength: 63 }) },
+    ['build_name'],
+    { additionalProperties: false },
+  ),
+  BuildRunList: list('build_runs', 'BuildRun'),
+  BuildRunLog: obj({ lines: arr(str(), { description: 'Lines of the build log, oldest first.' }) }, ['lines']),
 };
 
 /** Names of the component schemas. */
@@ -345,4 +402,14 @@ export type SchemaName =
   | 'RestartResult'
   | 'ChangeEvent'
   | 'ServerInfo'
-  | 'OpenApiDocument';
+  | 'OpenApiDocument'
+  | 'Build'
+  | 'BuildPrototype'
+  | 'BuildPatch'
+  | 'BuildList'
+  | 'SourceArchive'
+  | 'SourceUploadResult'
+  | 'BuildRun'
+  | 'BuildRunPrototype'
+  | 'BuildRunList'
+  | 'BuildRunLog';

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../client/errors.js';
 import { VERSION } from '../shared/version.js';
+import { registerBuildCommands } from './commands/build.js';
 import { registerConfigMapCommands } from './commands/configmap.js';
 import { registerJobCommands } from './commands/job.js';
 import { registerJobRunCommands } from './commands/jobrun.js';
@@ -56,6 +57,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerJobRunObserveCommands(jobrun, ctx);
   registerConfigMapCommands(program, ctx);
   registerSecretCommands(program, ctx);
+  registerBuildCommands(program, ctx);
   registerServerCommands(program, ctx);
   registerVersionCommand(program, ctx);
   program.addHelpText(

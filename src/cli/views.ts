@@ -97,7 +97,8 @@ function runtime(spec: Spec, arraySizeValue?: string): string[] {
 /** `ce job get`. */
 /** `runsOn`: the driver that runs the job's instances (the server's), shown when known. */
 export function renderJob(job: ApiJob, project: ApiProject | undefined, now: Date, runsOn?: string): string[] {
-  const lines = [...keyValues(header(job, project, now)), ''];
+  const built: KeyValue[] = job.build ? [['Build', job.build], ['Build Run', job.build_run ?? null]] : [];
+  const lines = [...keyValues([...header(job, project, now), ...built]), ''];
   if (job.last_job_run) {
     lines.push(
       'Last Job Run:',

@@ -31,6 +31,11 @@ import type {
   SecretPrototype,
   SecretReplaceBody,
   ServerInfo,
+  ApiBuild,
+  ApiBuildRun,
+  BuildPatchBody,
+  BuildPrototype,
+  BuildRunPrototype,
 } from './types.js';
 
 export { ApiError } from './errors.js';
@@ -51,6 +56,8 @@ interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   contentType?: string;
+  /** Sent as is (with `contentType`) instead of JSON. */
+  raw?: Uint8Array;
   signal?: AbortSignal;
 }
 
@@ -318,6 +325,85 @@ export class CejobsClient {
     await this.send('DELETE', `/v2/projects/${seg(projectId)}/config_maps/${seg(name)}`);
   }
 
+  // ---- builds and build runs ---------------------------------------------------------------
+
+  async listBuilds(projectId: string, page: PageOptions = {}): Promise<Page<ApiBuild>> {
+    return this.page<ApiBuild>(`/v2/projects/${seg(projectId)}/builds`, 'builds', { ...page });
+  }
+
+  async listAllBuilds(projectId: string): Promise<ApiBuild[]> {
+    return this.all((start) => this.listBuilds(projectId, { limit: 100, start }));
+  }
+
+  /** `POST …/builds` (201). */
+  async createBuild(projectId: string, prototype: BuildPrototype): Promise<ApiBuild> {
+    return this.json<ApiBuild>('POST', `/v2/projects/${seg(projectId)}/builds`, { body: prototype });
+  }
+
+  async getBuild(projectId: string, name: string): Promise<{ build: ApiBuild; etag: string }> {
+    const res = await this.send('GET', `/v2/projects/${seg(projectId)}/builds/${seg(name)}`);
+    const build = (await res.json()) as ApiBuild;
+    return { build, etag: res.headers.get('etag') ?? build.entity_tag };
+  }
+
+  /** `PATCH …/builds/{name}` (merge patch; `null` removes a field) with `If-Match`. */
+  async updateBuild(projectId: string, name: string, patch: BuildPatchBody, ifMatch: string): Promise<{ build: ApiBuild; etag: string }> {
+    const res = await this.send('PATCH', `/v2/projects/${seg(projectId)}/builds/${seg(name)}`, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      headers: { 'If-Match': ifMatch },
+    });
+    const build = (await res.json()) as ApiBuild;
+    return { build, etag: res.headers.get('etag') ?? build.entity_tag };
+  }
+
+  /** Deletes a build and its build runs (202). */
+  async deleteBuild(projectId: string, name: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/builds/${seg(name)}`);
+  }
+
+  /** `PUT …/builds/{name}/source`: the tar of a local build's directory (extension). */
+  async uploadBuildSource(projectId: string, name: string, tar: Uint8Array): Promise<{ bytes: number }> {
+    return this.json<{ bytes: number }>('PUT', `/v2/projects/${seg(projectId)}/builds/${seg(name)}/source`, {
+      raw: tar,
+      contentType: 'application/x-tar',
+    });
+  }
+
+  async listBuildRuns(projectId: string, options: PageOptions & { buildName?: string } = {}): Promise<Page<ApiBuildRun>> {
+    return this.page<ApiBuildRun>(`/v2/projects/${seg(projectId)}/build_runs`, 'build_runs', {
+      build_name: options.buildName,
+      limit: options.limit,
+      start: options.start,
+    });
+  }
+
+  async listAllBuildRuns(projectId: string, options: { buildName?: string } = {}): Promise<ApiBuildRun[]> {
+    return this.all((start) => this.listBuildRuns(projectId, { ...options, limit: 100, start }));
+  }
+
+  /** `POST …/build_runs` (201): runs the build at once. */
+  async submitBuildRun(projectId: string, prototype: BuildRunPrototype): Promise<ApiBuildRun> {
+    return this.json<ApiBuildRun>('POST', `/v2/projects/${seg(projectId)}/build_runs`, { body: prototype });
+  }
+
+  async getBuildRun(projectId: string, name: string): Promise<ApiBuildRun> {
+    return this.json<ApiBuildRun>('GET', `/v2/projects/${seg(projectId)}/build_runs/${seg(name)}`);
+  }
+
+  /** Deletes a build run, stopping it when it runs (202). */
+  async deleteBuildRun(projectId: string, name: string): Promise<void> {
+    await this.send('DELETE', `/v2/projects/${seg(projectId)}/build_runs/${seg(name)}`);
+  }
+
+  /** The build log's lines (the last `tail` only, when given). */
+  async getBuildRunLogs(projectId: string, name: string, options: { tail?: number } = {}): Promise<string[]> {
+    const body = await this.json<{ lines: string[] }>('GET', `/v2/projects/${seg(projectId)}/build_runs/${seg(name)}/logs`, {
+      query: { tail: options.tail },
+    });
+    return body.lines;
+  }
+
   // ---- secrets ------------------------------------------------------------------------------
 
   /**
@@ -414,7 +500,10 @@ export class CejobsClient {
       ...options.headers,
     };
     const init: RequestInit = { method, headers };
-    if (options.body !== undefined) {
+    if (options.raw !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
+      init.body = new Blob([options.raw as Uint8Array<ArrayBuffer>]);
+    } else if (options.body !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       init.body = JSON.stringify(options.body);
     }

@@ -14,8 +14,30 @@ import type {
   RunEvent,
   RuntimeSpec,
 } from '../domain/types.js';
+import type { Build, BuildRun, BuildSpec } from '../domain/builds.js';
 
 export type { Instance, JobPrototype, JobRunPrototype, RunEvent };
+
+/** A build as the API returns it. */
+export interface ApiBuild extends Build {
+  href: string;
+}
+
+/** A build run as the API returns it. */
+export interface ApiBuildRun extends BuildRun {
+  href: string;
+}
+
+/** What a client sends to create a build (`strategy_type` defaults to the server's). */
+export type BuildPrototype = { name: string } & Partial<BuildSpec>;
+
+/** A merge patch of a build: `null` removes an optional field. */
+export type BuildPatchBody = { [K in keyof BuildSpec]?: BuildSpec[K] | null };
+
+export interface BuildRunPrototype {
+  build_name: string;
+  name?: string;
+}
 
 /** A project as the API returns it. */
 export interface ApiProject extends Project {

@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   not_found: { status: 404, summary: 'The named resource does not exist.' },
   already_exists: { status: 409, summary: 'A resource with that name exists already.' },
   precondition_failed: { status: 412, summary: 'If-Match does not match the entity tag.' },
+  build_source_missing: { status: 400, summary: 'A build run of a local build whose source was not uploaded.' },
+  build_not_ready: { status: 409, summary: 'The job waits for its build run, which has not succeeded (yet).' },
+  builds_unavailable: { status: 503, summary: 'The server has no builder for its driver, so builds cannot run.' },
   secrets_unavailable: { status: 503, summary: 'No secret key is configured, so secrets cannot be stored or read.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

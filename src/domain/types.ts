@@ -143,6 +143,13 @@ export interface Job extends RuntimeSpec {
   created_at: string;
   /** Changes on every update; `If-Match` compares against it. */
   entity_tag: string;
+  /** The build the job was made from (read-only; set through `build_run`). */
+  build?: string;
+  /**
+   * The build run whose `output_image` the job runs. Given on create or update (extension), the
+   * job takes that image once the run succeeded; `null` on update detaches the job.
+   */
+  build_run?: string;
 }
 
 /** What a client sends to create a job: `name` plus any runtime field (defaults fill the rest). */

@@ -132,6 +132,12 @@ export interface InstanceSpec {
    * (scratch space, exit records). Removed by the engine when the run is deleted.
    */
   workDir: string;
+  /**
+   * Where the workload starts (its current directory), when the engine knows one: the read-only
+   * snapshot of a `source` build. Absent: the driver's own choice (the process driver's scratch
+   * directory, the image's WORKDIR). A driver that runs images ignores it.
+   */
+  cwd?: string;
 }
 
 /** Opaque, versioned, JSON-serialisable state a driver needs to find an attempt again. */

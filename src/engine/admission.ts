@@ -130,7 +130,7 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
   let failure: AttemptExit | undefined;
   try {
     // Synchronous up to the driver call, so starts reach the driver in admission (FIFO) order.
-    const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve });
+    const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve, ...(ctx.workDirOf ? { workDirOf: ctx.workDirOf } : {}) });
     fs.mkdirSync(spec.workDir, { recursive: true });
     const handle = await ctx.driver.start(spec);
     const effects = new Effects();

@@ -29,6 +29,8 @@ export interface EngineContext {
   resolve: ConfigResolver;
   /** Logs an internal problem (never a user's secret). */
   warn: (message: string, error?: unknown) => void;
+  /** The working directory of instances of a built `image_reference` (source snapshots), if any. */
+  workDirOf?: (image: string) => string | undefined;
 }
 
 export const ADMISSION_KEY = 'admission';

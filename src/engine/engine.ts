@@ -9,8 +9,12 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type { Builder } from '../builders/builder.js';
+import type { Build, BuildRun } from '../domain/builds.js';
 import type { Driver } from '../drivers/driver.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
+import { isPlainObject } from '../domain/issues.js';
+import type { BuildRunRow } from '../store/build-store.js';
 import { isActive } from '../domain/instance-state.js';
 import { checkProjectName } from '../domain/names.js';
 import type { ConfigMap, Secret } from '../domain/config.js';
@@ -23,6 +27,7 @@ import { EngineEmitter, type EngineChange, type EngineChangeMap } from './change
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { ADMISSION_KEY, RETENTION_KEY, runKey, type EngineContext } from './context.js';
 import { recordObservedExit } from './exits.js';
+import { BuildService } from './builds.js';
 import { ConfigService, type ConfigListOptions, type SecretListOptions } from './config.js';
 import type { ConfigResolver } from './instance-spec.js';
 import { StateLayout } from './layout.js';
@@ -55,6 +60,12 @@ export interface EngineOptions {
   secretKey?: Buffer;
   /** Where internal warnings go. @default console.warn */
   warn?: (message: string, error?: unknown) => void;
+  /**
+   * Turns source into what the driver runs (builders/): `DockerfileBuilder` for drivers that
+   * run images, `SourceBuilder` for the process driver. Without one, builds answer
+   * `builds_unavailable`.
+   */
+  builder?: Builder;
   /** Store durability. @default 'normal' */
   synchronous?: 'normal' | 'full';
 }
@@ -68,6 +79,7 @@ export class Engine {
   readonly driver: Driver;
   private readonly logs: RunLogs;
   private readonly config: ConfigService;
+  private readonly builds: BuildService;
   private readonly ctx: EngineContext;
   private readonly changes = new EngineEmitter();
   private readonly inflight = new Set<Promise<void>>();
@@ -102,6 +114,18 @@ export class Engine {
       warn,
     };
     this.logs = new RunLogs(this.layout, store, this.changes);
+    this.builds = new BuildService({
+      home: options.home,
+      store,
+      clock,
+      region: () => this.settings.region,
+      builder: options.builder,
+      resolve: this.config.resolve,
+      warn,
+      onSucceeded: (run) => this.takeBuiltImage(run),
+    });
+    const builder = options.builder;
+    if (builder) this.ctx.workDirOf = (image) => builder.workDirOf(image);
   }
 
   /** Opens (or creates) the state home, recovers live instances and starts the loop. */
@@ -115,6 +139,7 @@ export class Engine {
 
   private async start(): Promise<void> {
     if (!this.store.getProject(DEFAULT_PROJECT)) this.createProject(DEFAULT_PROJECT);
+    this.builds.recover();
     this.unsubscribe = this.driver.subscribe((exit) => recordObservedExit(this.ctx, exit));
     await recoverInstances(this.ctx);
     for (const seq of this.store.liveRunSeqs()) this.ctx.queue.add(runKey(seq));
@@ -159,6 +184,7 @@ export class Engine {
     this.retentionTimer?.cancel();
     this.unsubscribe?.();
     await this.ctx.queue.stop();
+    await this.builds.close();
     await Promise.all([...this.inflight]);
     await this.driver.close();
     this.store.close();
@@ -203,6 +229,7 @@ export class Engine {
   /** Deletes a project with its jobs and runs (runs are stopped first). */
   deleteProject(idOrName: string): void {
     const project = this.projectRow(idOrName);
+    this.builds.deleteAllOfProject(project);
     const seqs = this.store.runSeqsOfProject(project.id);
     this.store.transaction(() => {
       this.store.setProjectStatus(project.id, 'deleting');
@@ -217,9 +244,12 @@ export class Engine {
   /** Creates a job from a prototype (parsed JSON); 400-class `CejobsError` for bad input. */
   createJob(project: string, input: unknown): Job {
     const p = this.projectRow(project);
-    const proto = validateJobPrototype(input);
+    const { body, buildRun } = splitBuildRun(input);
+    const link = buildRun ? this.builds.runForJob(p, buildRun) : undefined;
+    const proto = validateJobPrototype(body);
     const { name, ...spec } = proto;
-    checkRunnable(this.driver, spec);
+    if (link) applyBuildImage(spec, link, isPlainObject(body) && body.image_reference !== undefined);
+    checkRunnable(this.driver, spec, { imagePending: link !== undefined && link.status !== 'succeeded' });
     if (this.store.getJob(p.id, name)) throw CejobsError.alreadyExists('Job', name);
     const row: JobRow = {
       id: crypto.randomUUID(),
@@ -229,7 +259,10 @@ export class Engine {
       entityTag: this.newEntityTag(),
       spec,
     };
-    this.store.insertJob(row);
+    this.store.transaction(() => {
+      this.store.insertJob(row);
+      if (link) this.store.builds.setJobLink(p.id, name, link.buildName, link.name);
+    });
     return this.resources.job(row);
   }
 
@@ -262,10 +295,18 @@ export class Engine {
           `If-Match "${ifMatch}" does not match the current entity tag "${job.entityTag}" of job '${name}'; get the job again and retry.`,
         );
       }
-      const spec = validateJobPatch(patch, job.spec, name);
-      checkRunnable(this.driver, spec);
+      const { body, buildRun } = splitBuildRun(patch);
+      const link = typeof buildRun === 'string' ? this.builds.runForJob(p, buildRun) : undefined;
+      const spec = validateJobPatch(body, job.spec, name);
+      if (link) applyBuildImage(spec, link, isPlainObject(body) && body.image_reference !== undefined);
+      const current = this.store.builds.getJobLink(p.id, name);
+      const pending = link ? link.status !== 'succeeded' : current !== undefined && buildRun !== null && !spec.image_reference;
+      checkRunnable(this.driver, spec, { imagePending: pending });
       const entityTag = this.newEntityTag();
       this.store.updateJob(p.id, name, spec, entityTag);
+      if (link) this.store.builds.setJobLink(p.id, name, link.buildName, link.name);
+      // Detached on request, or by an image of its own.
+      else if (buildRun === null || (isPlainObject(body) && typeof body.image_reference === 'string')) this.store.builds.deleteJobLink(p.id, name);
       return this.resources.job({ ...job, spec, entityTag });
     });
   }
@@ -278,6 +319,7 @@ export class Engine {
     this.store.transaction(() => {
       for (const seq of seqs) this.store.markRunDeleting(seq);
       this.store.deleteJob(p.id, name);
+      this.store.builds.deleteJobLink(p.id, name);
     });
     for (const seq of seqs) this.ctx.queue.add(runKey(seq));
   }
@@ -289,7 +331,10 @@ export class Engine {
    * applies overrides; without, it is a standalone run. Returns the run as created (pending).
    */
   submitRun(project: string, input: unknown): JobRun {
-    const run = createRun(this.ctx, this.projectRow(project), input);
+    const p = this.projectRow(project);
+    const jobName = isPlainObject(input) && typeof input.job_name === 'string' ? input.job_name : undefined;
+    if (jobName !== undefined) this.builds.checkJobReady(p, jobName);
+    const run = createRun(this.ctx, p, input);
     return this.resources.run(run);
   }
 
@@ -406,11 +451,87 @@ export class Engine {
     this.config.deleteSecret(this.projectRow(project), name);
   }
 
+  // ── builds and build runs (engine/builds.ts) ─────────────────────────────────────────────
+
+  /** The strategy builds use on this server (`dockerfile` or `source`), or undefined without a builder. */
+  get buildStrategy(): Build['strategy_type'] | undefined {
+    return this.builds.builder?.strategy;
+  }
+
+  createBuild(project: string, input: unknown): Build {
+    return this.builds.createBuild(this.projectRow(project), input);
+  }
+
+  getBuild(project: string, name: string): Build {
+    return this.builds.getBuild(this.projectRow(project), name);
+  }
+
+  listBuilds(project: string, options: ListOptions = {}): Page<Build> {
+    return this.builds.listBuilds(this.projectRow(project), options);
+  }
+
+  updateBuild(project: string, name: string, patch: unknown, ifMatch?: string): Build {
+    return this.builds.updateBuild(this.projectRow(project), name, patch, ifMatch);
+  }
+
+  deleteBuild(project: string, name: string): void {
+    this.builds.deleteBuild(this.projectRow(project), name);
+  }
+
+  /** Stores a tar stream as the source of a local build (at most `maxBytes`). */
+  uploadBuildSource(project: string, name: string, tar: NodeJS.ReadableStream, maxBytes: number): Promise<{ bytes: number }> {
+    return this.builds.uploadSource(this.projectRow(project), name, tar, maxBytes);
+  }
+
+  submitBuildRun(project: string, input: unknown): BuildRun {
+    return this.builds.submitBuildRun(this.projectRow(project), input);
+  }
+
+  getBuildRun(project: string, name: string): BuildRun {
+    return this.builds.getBuildRun(this.projectRow(project), name);
+  }
+
+  listBuildRuns(project: string, options: ListOptions & { buildName?: string } = {}): Page<BuildRun> {
+    return this.builds.listBuildRuns(this.projectRow(project), options);
+  }
+
+  deleteBuildRun(project: string, name: string): void {
+    this.builds.deleteBuildRun(this.projectRow(project), name);
+  }
+
+  waitForBuildRun(project: string, name: string): Promise<BuildRun> {
+    return this.builds.waitForBuildRun(this.projectRow(project), name);
+  }
+
+  readBuildRunLog(project: string, name: string, tail?: number): Promise<string[]> {
+    return this.builds.readBuildRunLog(this.projectRow(project), name, tail);
+  }
+
+  /** A build run succeeded: the jobs made from it run its image from now on. */
+  private takeBuiltImage(run: BuildRunRow): void {
+    if (!run.outputImage) return;
+    this.store.transaction(() => {
+      for (const name of this.store.builds.jobsOfBuildRun(run.projectId, run.name)) {
+        const job = this.store.getJob(run.projectId, name);
+        if (!job) continue;
+        this.store.updateJob(run.projectId, name, { ...job.spec, image_reference: run.outputImage! }, this.newEntityTag());
+      }
+    });
+  }
+
   // ── helpers ─────────────────────────────────────────────────────────────────────────────
 
   private readonly resources = {
     project: (p: ProjectRow): Project => toProjectResource(p),
-    job: (j: JobRow): Job => toJobResource(j, this.settings.region),
+    job: (j: JobRow): Job => {
+      const out = toJobResource(j, this.settings.region);
+      const link = this.store.builds.getJobLink(j.projectId, j.name);
+      if (link) {
+        out.build = link.buildName;
+        out.build_run = link.buildRunName;
+      }
+      return out;
+    },
     run: (r: RunRow): JobRun => toJobRunResource(r, this.settings.region),
     instance: (i: InstanceRow, r: RunRow): Instance => toInstanceResource(i, r),
     event: (e: Parameters<typeof toRunEventResource>[0], r: RunRow): RunEvent => toRunEventResource(e, r),
@@ -457,4 +578,25 @@ import {
 /** Opens an engine; see `Engine.open`. */
 export function openEngine(options: EngineOptions): Promise<Engine> {
   return Engine.open(options);
+}
+
+/** Takes the `build_run` extension field out of a job body (`null` = detach). */
+function splitBuildRun(input: unknown): { body: unknown; buildRun: string | null | undefined } {
+  if (!isPlainObject(input) || !('build_run' in input)) return { body: input, buildRun: undefined };
+  const { build_run: buildRun, ...body } = input;
+  if (buildRun !== null && typeof buildRun !== 'string') {
+    const message = `build_run ${JSON.stringify(buildRun)} is not valid: it must be the name of a build run (or null to detach the job)`;
+    throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'build_run', message }]);
+  }
+  return { body, buildRun };
+}
+
+/** A job made from a build run runs its output image (once there); another image given with it is refused. */
+function applyBuildImage(spec: { image_reference?: string }, run: BuildRunRow, imageGiven: boolean): void {
+  if (imageGiven && spec.image_reference !== run.outputImage) {
+    const message = `image_reference: a job made from build run '${run.name}' runs its image; give build_run or image_reference, not both`;
+    throw new CejobsError('invalid_field', message, [{ code: 'invalid_field', field: 'image_reference', message }]);
+  }
+  // A run still building leaves the job's current image (if any) until it succeeds.
+  if (run.outputImage) spec.image_reference = run.outputImage;
 }

@@ -30,6 +30,8 @@ export function buildInstanceSpec(input: {
   layout: StateLayout;
   settings: EngineSettings;
   resolve: ConfigResolver;
+  /** The working directory of a built image reference (a source snapshot), if any. */
+  workDirOf?: (image: string) => string | undefined;
 }): InstanceSpec {
   const { project, run, instance, layout, settings } = input;
   const spec = run.spec;
@@ -86,7 +88,11 @@ export function buildInstanceSpec(input: {
     workDir: layout.workDir(run.id, instance.name),
   };
   if (run.jobName !== undefined) out.jobName = run.jobName;
-  if (spec.image_reference !== undefined) out.image = spec.image_reference;
+  if (spec.image_reference !== undefined) {
+    out.image = spec.image_reference;
+    const cwd = input.workDirOf?.(spec.image_reference);
+    if (cwd !== undefined) out.cwd = cwd;
+  }
   if (spec.image_secret !== undefined) {
     out.imageSecret = spec.image_secret;
     out.imagePullCredentials = pullCredentials(spec.image_secret, input.resolve(project.id, 'secret', spec.image_secret));

@@ -18,6 +18,11 @@ export class StateLayout {
     return path.join(this.home, 'cejobs.db');
   }
 
+  /** Read-only snapshots of `source` builds, by content digest (builders/source.ts). */
+  get snapshotsDir(): string {
+    return path.join(this.home, 'snapshots');
+  }
+
   get launcherDir(): string {
     return path.join(this.home, 'launcher');
   }

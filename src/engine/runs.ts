@@ -23,7 +23,7 @@ import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, type EngineContext 
  * images run, a persistent data store mount (cejobs has none), config map / secret mounts on a
  * driver that cannot mount (`capabilities.mounts.enforced` false).
  */
-export function checkRunnable(driver: Driver, spec: RuntimeSpec): void {
+export function checkRunnable(driver: Driver, spec: RuntimeSpec, options: { imagePending?: boolean } = {}): void {
   const caps = driver.capabilities;
   const mountIssues: FieldIssue[] = [];
   spec.run_volume_mounts.forEach((m, i) => {
@@ -49,7 +49,7 @@ export function checkRunnable(driver: Driver, spec: RuntimeSpec): void {
       `so a command is required (e.g. --cmd /bin/sh --arg -c --arg 'echo hi')`;
     throw new CejobsError('command_required', message, [{ code: 'command_required', field: 'run_commands', message }]);
   }
-  if (caps.runsImages && !spec.image_reference) {
+  if (caps.runsImages && !spec.image_reference && !options.imagePending) {
     const message = `image_reference: the ${driver.name} driver runs images, so an image is required`;
     throw new CejobsError('missing_field', message, [{ code: 'missing_field', field: 'image_reference', message }]);
   }

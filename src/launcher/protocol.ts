@@ -47,6 +47,11 @@ export interface LauncherCapabilities {
    * Absent from launchers that predate it.
    */
   spawn?: { kind: 'native' | 'node'; how: string };
+  /**
+   * True when `spec.cwd` is honoured (the working directory of a source build's snapshot).
+   * Absent from launchers that predate it: the client then wraps the command in a `cd`.
+   */
+  cwd?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

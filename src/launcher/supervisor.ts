@@ -132,6 +132,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       },
       mounts: { ...this.mounts.support },
       spawn: { kind: this.starter.kind, how: this.starter.why },
+      cwd: true,
     };
   }
 
@@ -283,7 +284,12 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
     const env = buildEnv(spec, entry.scratch, home);
     env[ATTEMPT_MARKER] = a.id; // how signalAll finds processes that left the session
-    const resolved = resolveCommand(spec, env, entry.scratch);
+    // A source build's snapshot is the working directory; the scratch dir stays $HOME/TMPDIR.
+    const cwd = typeof spec.cwd === 'string' && spec.cwd !== '' ? spec.cwd : entry.scratch;
+    if (cwd !== entry.scratch && !isDirectory(cwd)) {
+      return this.failStart(a, 'StartFailed', `the working directory ${cwd} (a source build snapshot) does not exist; rebuild the job`);
+    }
+    const resolved = resolveCommand(spec, env, cwd);
     if (!resolved.ok) return this.failStart(a, resolved.reason, resolved.message);
 
     // Config maps and secrets: files written now, mounted inside the attempt's own mount
@@ -327,9 +333,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       // With mounts the wrapper starts as root (to mount), joins the cgroups and drops to the user itself.
       const wrapper = plan ? [...mountWrapper(this.mounts, plan, cg, user), resolved.program, ...resolved.argv.slice(1)] : null;
       child = wrapper
-        ? await this.wrapperStarter.start({ program: wrapper[0]!, argv: wrapper, env, cwd: entry.scratch, cgroupProcs: [], user: null })
+        ? await this.wrapperStarter.start({ program: wrapper[0]!, argv: wrapper, env, cwd, cgroupProcs: [], user: null })
         : await this.starter.start({
-            program: resolved.program, argv: resolved.argv, env, cwd: entry.scratch, cgroupProcs: cg ? procsFiles(cg) : [], user,
+            program: resolved.program, argv: resolved.argv, env, cwd, cgroupProcs: cg ? procsFiles(cg) : [], user,
           });
     } catch (e) {
       return this.failStart(a, 'StartFailed', e instanceof StartError ? e.message : `spawn failed: ${(e as Error).message}`);
@@ -565,5 +571,13 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     this.options.log(`killing ${a.id}: ${outcome.kind}`);
     a.killedFor = outcome;
     this.signalAll(a, 'SIGKILL');
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }

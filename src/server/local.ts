@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { defaultHome } from '../shared/state-home.js';
+import { createBuilder } from '../builders/registry.js';
 import { createDriver, type DriverName, type DriverSetup } from '../drivers/registry.js';
 import { optionsFromEnv as kubernetesOptionsFromEnv } from '../drivers/kubernetes/config.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -56,7 +57,11 @@ export async function openLocalEngine(options: LocalEngineOptions = {}): Promise
   if (options.clock) setup.clock = options.clock;
   const driver = await createDriver(options.driver ?? 'process', setup);
   try {
-    return await Engine.open({ ...options, home, driver, secretKey });
+    const builder = await createBuilder(driver, {
+      snapshotsDir: layout.snapshotsDir,
+      ...(setup.container ? { container: setup.container } : {}),
+    });
+    return await Engine.open({ ...options, home, driver, secretKey, ...(builder ? { builder } : {}) });
   } catch (e) {
     await driver.close();
     throw e;

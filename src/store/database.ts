@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql as m001 } from './migrations/001-initial.js';
 import { sql as m002 } from './migrations/002-config.js';
+import { sql as m003 } from './migrations/003-builds.js';
 
 export type Db = Database.Database;
 
@@ -18,6 +19,7 @@ export type Db = Database.Database;
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: m001 },
   { version: 2, name: 'config', sql: m002 },
+  { version: 3, name: 'builds', sql: m003 },
 ];
 
 export interface OpenOptions {

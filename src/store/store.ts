@@ -2,6 +2,7 @@
  * The store: repositories over one SQLite database. All methods are synchronous (better-sqlite3);
  * `transaction(fn)` groups several writes into one atomic, durable commit. Callers never see SQL.
  */
+import { BuildStore } from './build-store.js';
 import type { Db } from './database.js';
 import { json, opt, pageByName, Statements, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
@@ -98,11 +99,14 @@ export class Store {
   readonly db: Db;
   /** Config maps and secrets (config-store.ts). */
   readonly config: ConfigStore;
+  /** Builds and build runs (build-store.ts). */
+  readonly builds: BuildStore;
 
   constructor(db: Db) {
     this.db = db;
     this.statements = new Statements(db);
     this.config = new ConfigStore(db);
+    this.builds = new BuildStore(db);
   }
 
   static open(file: string, options?: OpenOptions): Store {
@@ -148,6 +152,7 @@ export class Store {
   /** Removes a project with its jobs, config maps and secrets (its runs are purged before). */
   deleteProject(id: string): void {
     this.config.deleteAllOfProject(id);
+    this.builds.deleteAllOfProject(id);
     this.q('DELETE FROM jobs WHERE project_id = ?').run(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type ApiDeps, type ServerInfo } from '../../src/api/app.js';
 import { FakeDriver, FakeRuntime, type FakeDriverOptions } from '../../src/drivers/fake/driver.js';
+import type { Builder } from '../../src/builders/builder.js';
 import { FakeClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 
@@ -48,6 +49,8 @@ export async function makeApi(
     engine?: (e: Engine) => Engine;
     /** The engine's secret key; `null` opens it without one. @default 32 random bytes */
     secretKey?: Buffer | null;
+    /** The engine's builder (builds answer builds_unavailable without one). */
+    builder?: Builder;
   } = {},
 ): Promise<ApiHarness> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-api-'));
@@ -55,7 +58,7 @@ export async function makeApi(
   const runtime = new FakeRuntime();
   const driver = new FakeDriver({ clock, runtime, ...options.driver });
   const secretKey = options.secretKey === null ? undefined : (options.secretKey ?? crypto.randomBytes(32));
-  const engine = await Engine.open({ home, driver, clock, random: Math.random, warn: () => {}, settings: { syncBatchMs: 0 }, secretKey });
+  const engine = await Engine.open({ home, driver, clock, random: Math.random, warn: () => {}, settings: { syncBatchMs: 0 }, secretKey, ...(options.builder ? { builder: options.builder } : {}) });
   const internalErrors: ApiHarness['internalErrors'] = [];
   const app = await buildApp({
     engine: options.engine ? options.engine(engine) : engine,

@@ -7,6 +7,7 @@
  *
  * Seeded: the seed is printed (replay: CEJOBS_FUZZ_SEED=<seed>); bounded for CI.
  */
+import { BuildError, type Builder } from '../../src/builders/builder.js';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
@@ -21,6 +22,15 @@ const PER_BATCH = 1000;
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
+/** Builds that run nothing (fuzzed bodies must never reach a shell or git). */
+const inertBuilder: Builder = {
+  strategy: 'source',
+  build: async () => {
+    throw new BuildError('BuildFailed', 'the fuzz builder builds nothing');
+  },
+  workDirOf: () => undefined,
+};
+
 let h: ApiHarness;
 interface Op {
   method: string;
@@ -32,11 +42,13 @@ let ops: Op[] = [];
 
 beforeAll(async () => {
   // instances end at once, so a followed log ends
-  h = await makeApi({ driver: { script: () => ({ runForMs: 0, exitCode: 0 }) } });
+  h = await makeApi({ driver: { script: () => ({ runForMs: 0, exitCode: 0 }) }, builder: inertBuilder });
   await h.req({ method: 'POST', url: '/v2/projects/default/jobs', json: { name: 'j', run_commands: ['/x'], ...SMALL } });
   await h.req({ method: 'POST', url: '/v2/projects/default/job_runs', json: { job_name: 'j', name: 'r' } });
   await h.req({ method: 'POST', url: '/v2/projects/default/config_maps', json: { name: 'cm', data: { a: '1' } } });
   await h.req({ method: 'POST', url: '/v2/projects/default/secrets', json: { name: 's', format: 'generic', data: { a: '1' } } });
+  await h.req({ method: 'POST', url: '/v2/projects/default/builds', json: { name: 'b', source_url: 'file:///nowhere' } });
+  await h.req({ method: 'POST', url: '/v2/projects/default/build_runs', json: { build_name: 'b', name: 'br' } });
   await h.tick(10);
   const doc = (await h.req({ method: 'GET', url: '/v2/openapi.json' })).json() as {
     paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; requestBody?: unknown }>>;
@@ -71,6 +83,8 @@ const VALID: Record<string, string[]> = {
   job_run_name: ['r', 'missing'],
   config_map_name: ['cm', 'missing'],
   secret_name: ['s', 'missing'],
+  build_name: ['b', 'missing'],
+  build_run_name: ['br', 'missing'],
 };
 
 const text = fc.oneof(

@@ -171,7 +171,8 @@ function wanted(): boolean {
     filters.push(a);
   }
   if (filters.length === 0) return true;
-  return filters.some((f) => 'test/drivers/container.conformance.test.ts'.includes(f) || 'test/drivers/container.driver.test.ts'.includes(f) || f.includes('container'));
+  const files = ['test/drivers/container.conformance.test.ts', 'test/drivers/container.driver.test.ts', 'test/builds/builds-container.test.ts', 'test/builds/cli-container-e2e.test.ts'];
+  return filters.some((f) => files.some((file) => file.includes(f)) || f.includes('container'));
 }
 
 export default async function setup(project: { provide: (key: 'containers', value: ContainerTestEnv) => void }): Promise<() => Promise<void>> {

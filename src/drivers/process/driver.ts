@@ -86,7 +86,7 @@ class ProcessDriver implements Driver {
   }
 
   async start(spec: InstanceSpec): Promise<AttemptHandle> {
-    const r = await this.client.request('start', { spec });
+    const r = await this.client.request('start', { spec: this.client.hello.capabilities.cwd ? spec : withCdWrapper(spec) });
     return makeHandle({ pid: r.pid, pgid: r.pgid, startedAt: r.startedAt, launcherPid: r.launcherPid });
   }
 
@@ -114,4 +114,14 @@ class ProcessDriver implements Driver {
     this.listeners.clear();
     await this.client.close();
   }
+}
+
+/**
+ * For a launcher that predates `spec.cwd` (still running from an older cejobs): the same
+ * command started through `sh -c 'cd -- "$0" && exec "$@"' <cwd> <command...>`.
+ */
+export function withCdWrapper(spec: InstanceSpec): InstanceSpec {
+  if (spec.cwd === undefined) return spec;
+  const { cwd, ...rest } = spec;
+  return { ...rest, command: ['/bin/sh', '-c', 'cd -- "$0" && exec "$@"', cwd, ...spec.command] };
 }
