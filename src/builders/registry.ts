@@ -1,7 +1,8 @@
 /**
  * Which builder a server uses follows its driver's capabilities, never its name: a driver that
- * runs images gets the `dockerfile` builder on the container engine (the one the driver uses:
- * same socket options), one that runs host commands gets the `source` builder.
+ * runs images from the local container engine gets the `dockerfile` builder on that engine (the
+ * one the driver uses: same socket options), one that runs host commands gets the `source`
+ * builder, and one that runs images elsewhere (Kubernetes) gets none.
  */
 import type { Driver } from '../drivers/driver.js';
 import { connectEngine, type EngineKind } from '../drivers/container/engine.js';
@@ -19,6 +20,9 @@ export interface BuilderSetup {
 /** The builder for `driver`, or `undefined` when none can work (no container engine answers). */
 export async function createBuilder(driver: Pick<Driver, 'capabilities'>, setup: BuilderSetup): Promise<Builder | undefined> {
   if (!driver.capabilities.runsImages) return new SourceBuilder(setup.snapshotsDir);
+  // Built images stay in the local engine's store (nothing is pushed): useless to a driver
+  // that runs images elsewhere.
+  if (!driver.capabilities.runsLocalImages) return undefined;
   try {
     const conn = await connectEngine(setup.container ?? {});
     return new DockerfileBuilder(conn.docker);

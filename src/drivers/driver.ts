@@ -198,6 +198,12 @@ export interface DriverCapabilities {
   requiresCommand: boolean;
   /** True when `image_reference` is pulled and run. */
   runsImages: boolean;
+  /**
+   * True when an image in the local container engine's store runs as is, without a push to a
+   * registry (the container driver). A driver that runs images elsewhere (a Kubernetes
+   * cluster) gets no `dockerfile` builder on this machine. Absent means false.
+   */
+  runsLocalImages?: boolean;
 }
 
 export type ExitListener = (exit: AttemptExit) => void;

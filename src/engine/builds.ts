@@ -45,7 +45,7 @@ import type { ConfigResolver } from './instance-spec.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export const NO_BUILDER_MESSAGE = 'this server has no builder: builds need the container driver (dockerfile) or the process driver (source)';
+export const NO_BUILDER_MESSAGE = 'this server has no builder: builds need the container driver (dockerfile, with a container engine answering) or the process driver (source); the kubernetes driver cannot run images built on this machine, since nothing is pushed to a registry';
 
 export interface BuildServiceOptions {
   home: string;

@@ -178,6 +178,7 @@ class ContainerDriver implements Driver {
         : { enforced: false, how: `not available: bind mounts need a local engine (${conn.where})` },
       requiresCommand: false,
       runsImages: true,
+      runsLocalImages: true,
     };
     this.watcher = new ExitWatcher(
       this.docker,
