@@ -25,6 +25,12 @@ export interface TaggedRecord {
   record: LogRecord;
 }
 
+/**
+ * Records read ahead of the consumer, at most: followers wait while the queue holds this many
+ * (a slow client of a chatty or large log must not make the server buffer the whole log).
+ */
+export const FOLLOW_QUEUE_MAX = 2000;
+
 export interface LogQuery {
   /** One instance's log only. */
   instance?: string;
@@ -69,6 +75,14 @@ export class RunLogs {
     };
     const followers = new Map<string, Promise<void>>();
     let failure: unknown;
+    let closed = false;
+    let roomWaiters: (() => void)[] = [];
+    const room = (): Promise<void> => new Promise((r) => roomWaiters.push(r));
+    const wakeFollowers = (): void => {
+      const waiters = roomWaiters;
+      roomWaiters = [];
+      for (const w of waiters) w();
+    };
     const startFollower = (name: string): void => {
       if (followers.has(name)) return;
       const task = (async () => {
@@ -78,6 +92,8 @@ export class RunLogs {
           isDone: finished,
           pollMs: query.pollMs,
         })) {
+          while (queue.length >= FOLLOW_QUEUE_MAX && !closed) await room();
+          if (closed) break; // the consumer left: stop reading (closes the file)
           queue.push({ instance: name, container, record });
           notify();
         }
@@ -98,7 +114,12 @@ export class RunLogs {
     try {
       for (const name of this.instanceNames(run, query.instance)) startFollower(name);
       for (;;) {
-        while (queue.length) yield queue.shift()!;
+        while (queue.length) {
+          const next = queue.shift()!;
+          if (queue.length < FOLLOW_QUEUE_MAX / 2) wakeFollowers();
+          yield next;
+        }
+        wakeFollowers();
         if (failure) throw failure;
         if (query.signal?.aborted) return;
         const all = [...followers.values()];
@@ -111,6 +132,8 @@ export class RunLogs {
         if (settled && queue.length === 0 && followers.size === all.length && (finished() || query.signal?.aborted)) return;
       }
     } finally {
+      closed = true;
+      wakeFollowers();
       off();
       offRun();
     }

@@ -43,7 +43,12 @@ export interface SupervisorOptions {
   /** What `detectMounts` found. @default mounts not available */
   mounts?: MountSetup;
   log: (line: string) => void;
-  /** Period of the RSS / scratch-size / adopted-pid checks. @default 500 */
+  /**
+   * Period of the RSS / adopted-pid checks. @default 500. Scratch sizes are walked every
+   * `STORAGE_EVERY` periods (2 s by default): a directory walk per attempt is the launcher's
+   * main idle cost with hundreds of daemons, and the kubelet that enforces Code Engine's
+   * ephemeral storage checks every 10 s.
+   */
   watchIntervalMs?: number;
   /** How long to wait for the pipes to drain after the main process ended. @default 2000 */
   drainMs?: number;
@@ -78,6 +83,9 @@ interface Attempt {
   adopted: boolean;
   mainExited: boolean;
 }
+
+/** Scratch sizes are checked every this many watch periods. */
+export const STORAGE_EVERY = 4;
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
@@ -519,8 +527,11 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   }
 
   /** Periodic checks: RSS (rss-watch mode), scratch size, adopted pids. */
+  private watchTicks = 0;
+
   private watch(): void {
     this.starter.sweep();
+    const checkStorage = this.watchTicks++ % STORAGE_EVERY === 0;
     const alive = [...this.attempts.values()].filter((a) => a.state === 'running' && !a.mainExited);
     if (alive.length === 0) return;
     // Limits are checked on what was not killed yet; adopted pids are watched until they end.
@@ -539,7 +550,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       }
     }
     for (const a of running) {
-      if (a.killedFor || a.entry.storageLimitBytes <= 0) continue;
+      if (!checkStorage || a.killedFor || a.entry.storageLimitBytes <= 0) continue;
       const usage = dirUsage(a.entry.scratch);
       if (usage.bytes > a.entry.storageLimitBytes) {
         this.killFor(a, {

@@ -30,7 +30,11 @@ async function ce(...argv: string[]): Promise<{ code: number; out: string }> {
 
 async function runOutput(job: string, run: string): Promise<string> {
   const r = await ce('jobrun', 'submit', '--job', job, '--name', run, '--wait', '--wait-timeout', '60');
-  expect(r.code, r.out).toBe(0);
+  if (r.code !== 0) {
+    const logs = (await ce('jobrun', 'logs', '--jobrun', run, '--raw')).out;
+    const launcherLog = fs.readFileSync(path.join(home, 'launcher', 'launcher.log'), 'utf8').split('\n').slice(-15).join('\n');
+    expect(r.code, `${r.out}\n--- logs:\n${logs}\n--- launcher log:\n${launcherLog}`).toBe(0);
+  }
   return (await ce('jobrun', 'logs', '--jobrun', run, '--raw')).out;
 }
 

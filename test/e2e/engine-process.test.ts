@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalEngine } from '../../src/server/local.js';
 import { shutdownLauncher } from '../../src/drivers/process/driver.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { FOLLOW_QUEUE_MAX } from '../../src/engine/run-logs.js';
 
 const sample = path.resolve(__dirname, '../../samples/helloworld/helloworld.mjs');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-e2e-'));
@@ -160,6 +161,29 @@ describe('the engine on the process driver', () => {
       "follow-1-1-0: Hello from helloworld! I'm a task job! Index: 1 of 2",
       "follow-1-1-1: Hello from helloworld! I'm a task job! Index: 1 of 2",
     ]);
+  });
+
+  it('follows a large log completely through a slow consumer, and stops reading when the consumer leaves', async () => {
+    const lines = 3 * FOLLOW_QUEUE_MAX + 17; // more than the read-ahead bound, several times
+    const name = 'follow-big';
+    engine.submitRun('default', {
+      name,
+      run_commands: ['/bin/sh', '-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`],
+      scale_cpu_limit: '0.125',
+      scale_memory_limit: '0.25G',
+    });
+    await engine.waitForRun('default', name);
+    let n = 0;
+    for await (const { record } of engine.followLogs('default', name, { pollMs: 20 })) {
+      expect(record.text).toBe(`line ${n}`);
+      n++;
+      if (n % 1000 === 0) await new Promise((r) => setTimeout(r, 5)); // a slow client
+    }
+    expect(n).toBe(lines);
+    // A consumer that leaves early ends the follow (no follower left waiting for room).
+    let m = 0;
+    for await (const _ of engine.followLogs('default', name, { pollMs: 20 })) if (++m === 10) break;
+    expect(m).toBe(10);
   });
 
   it('restarts crashing daemon instances with backoff, counts restarts, and stops them all on delete', async () => {

@@ -6,7 +6,7 @@ const env = inject('containers');
 describe('choosing the driver of a server', () => {
   it('takes CEJOBS_DRIVER when it is set, and refuses an unknown name', async () => {
     expect(await chooseDriver({ CEJOBS_DRIVER: 'process', DOCKER_HOST: 'unix:///nonexistent.sock' })).toMatchObject({ name: 'process' });
-    await expect(chooseDriver({ CEJOBS_DRIVER: 'vm' })).rejects.toThrow(/CEJOBS_DRIVER=vm is not a driver; use one of process, container, fake/);
+    await expect(chooseDriver({ CEJOBS_DRIVER: 'vm' })).rejects.toThrow(/CEJOBS_DRIVER=vm is not a driver; use one of process, container, kubernetes, fake/);
   });
 
   it('falls back to the process driver when no Docker/Podman socket answers', async () => {
