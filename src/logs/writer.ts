@@ -8,8 +8,9 @@
  * - A failed write (disk full) never throws at the caller: the bytes are counted as dropped and
  *   a system note says how many were lost once writing works again.
  *
- * Writes are synchronous appends: small, buffered by the page cache, and never interleaved
- * between writers because each log file has exactly one writer.
+ * Writes are synchronous appends, buffered by the page cache, and never interleaved between
+ * writers because each log file has exactly one writer. The records of one `write` (a pipe read
+ * of up to 64 KiB, hundreds of lines) go to the file in one system call, not one per line.
  */
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -24,6 +25,15 @@ export interface LogWriterOptions {
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
+/**
+ * The cap used when the caller passes none: `CEJOBS_LOG_MAX_BYTES` (a positive integer, read
+ * when the writer is made, so a launcher takes it from its environment), else 10 MiB.
+ */
+export function defaultLogMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.CEJOBS_LOG_MAX_BYTES?.trim() || NaN);
+  return Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_LOG_MAX_BYTES;
+}
+
 export class LogWriter {
   readonly path: string;
   private readonly maxBytes: number;
@@ -36,10 +46,16 @@ export class LogWriter {
   private droppedBytes = 0;
   private dropReason = '';
   private closed = false;
+  // Encoded records not yet written (see `append`), and their size in bytes.
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  // The record prefix (`<ISO> <stream> `) of the last time and stream: lines of one chunk share it.
+  private stampKey = '';
+  private stampPrefix = '';
 
   constructor(path: string, options: LogWriterOptions = {}) {
     this.path = path;
-    this.maxBytes = Math.max(4096, options.maxBytes ?? DEFAULT_LOG_MAX_BYTES);
+    this.maxBytes = Math.max(4096, options.maxBytes ?? defaultLogMaxBytes());
     this.now = options.now ?? Date.now;
   }
 
@@ -57,12 +73,14 @@ export class LogWriter {
       this.writeLine(stream, p.slice(0, cut));
       this.partial[stream] = p.slice(cut);
     }
+    this.writePending();
   }
 
   /** Writes a note from cejobs itself (stream `system`). */
   note(text: string): void {
     if (this.closed) return;
     this.writeLine('system', text);
+    this.writePending();
   }
 
   /** Writes pending partial lines as records (at exit, or when output stalls). */
@@ -74,6 +92,7 @@ export class LogWriter {
         this.writeLine(stream, p);
       }
     }
+    this.writePending();
   }
 
   /** True when a partial line waits for its newline. */
@@ -107,14 +126,49 @@ export class LogWriter {
       return;
     }
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    this.append(encodeRecord({ time: this.now(), stream, text }));
+    this.append(this.prefix(this.now(), stream) + text + '\n');
   }
 
+  /** `encodeRecord`'s prefix for a time and stream, computed once per distinct pair in a row. */
+  private prefix(time: number, stream: LogStream): string {
+    const key = `${time}${stream}`;
+    if (key !== this.stampKey) {
+      this.stampKey = key;
+      this.stampPrefix = encodeRecord({ time, stream, text: '' }).slice(0, -1);
+    }
+    return this.stampPrefix;
+  }
+
+  /**
+   * Queues a record; `writePending` writes the queue. A record that would overflow the cap
+   * first writes what is queued, then rotates, exactly as if each record were written alone.
+   */
   private append(record: string): void {
     const bytes = Buffer.byteLength(record);
+    if (this.pendingBytes > 0 && this.size + this.pendingBytes + bytes > this.maxBytes) this.writePending();
+    if (this.pendingBytes === 0) {
+      // Rotation is decided against the file as it is, so open it (and learn its size) first.
+      try {
+        this.open();
+        if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+      } catch (e) {
+        this.dropped(bytes, e);
+        return;
+      }
+    }
+    this.pending.push(record);
+    this.pendingBytes += bytes;
+  }
+
+  /** Writes the queued records in one call, after a note about earlier drops if any. */
+  private writePending(): void {
+    if (this.pendingBytes === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
     try {
       this.open();
-      if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
       if (this.droppedBytes > 0) {
         const note = encodeRecord({
           time: this.now(),
@@ -124,27 +178,31 @@ export class LogWriter {
         this.writeWhole(note);
         this.droppedBytes = 0;
       }
-      this.writeWhole(record);
+      this.writeWhole(batch);
     } catch (e) {
-      this.droppedBytes += bytes;
-      this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
-      // Reopen on the next write: the file may have been removed or the disk may be full.
-      if (this.fd !== null) {
-        try {
-          fs.closeSync(this.fd);
-        } catch {
-          // ignore: we reopen next time
-        }
-        this.fd = null;
+      this.dropped(bytes, e);
+    }
+  }
+
+  private dropped(bytes: number, e: unknown): void {
+    this.droppedBytes += bytes;
+    this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
+    // Reopen on the next write: the file may have been removed or the disk may be full.
+    if (this.fd !== null) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // ignore: we reopen next time
       }
+      this.fd = null;
     }
   }
 
   /**
-   * Appends one whole record or nothing. A disk that fills mid-record makes `write` return
-   * short: the torn part is cut off again (truncating frees space, so it works on a full disk)
-   * and the record counts as dropped — else the next record (e.g. the note about the drop)
-   * would be glued onto a torn line and neither would read back as a record.
+   * Appends whole records or nothing. A disk that fills mid-write makes `write` return short:
+   * the torn part is cut off again (truncating frees space, so it works on a full disk) and the
+   * records count as dropped — else the next record (e.g. the note about the drop) would be
+   * glued onto a torn line and neither would read back as a record.
    */
   private writeWhole(record: string): void {
     const buf = Buffer.from(record);
