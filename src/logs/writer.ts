@@ -50,7 +50,8 @@ export class LogWriter {
   private pending: string[] = [];
   private pendingBytes = 0;
   // The record prefix (`<ISO> <stream> `) of the last time and stream: lines of one chunk share it.
-  private stampKey = '';
+  private stampTime = NaN;
+  private stampStream: LogStream = 'stdout';
   private stampPrefix = '';
 
   constructor(path: string, options: LogWriterOptions = {}) {
@@ -131,9 +132,9 @@ export class LogWriter {
 
   /** `encodeRecord`'s prefix for a time and stream, computed once per distinct pair in a row. */
   private prefix(time: number, stream: LogStream): string {
-    const key = `${time}${stream}`;
-    if (key !== this.stampKey) {
-      this.stampKey = key;
+    if (time !== this.stampTime || stream !== this.stampStream) {
+      this.stampTime = time;
+      this.stampStream = stream;
       this.stampPrefix = encodeRecord({ time, stream, text: '' }).slice(0, -1);
     }
     return this.stampPrefix;
