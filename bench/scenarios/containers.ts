@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildRootfs, FIXTURES, get, run, startDaemon, stopDaemon, TEST_IMAGE, waitUntil, which } from '../../test/setup/containers.js';
-import { int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
+import { CLK_TCK, cpuTicks, int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
 
 const LOCK = '/tmp/cejobs-container-tests.lock';
 
@@ -44,6 +44,7 @@ export async function containers(): Promise<ScenarioResult> {
     notes: [
       `loop: seq ${count} | xargs -P ${n} -I{} podman --root R --runroot RR run --rm --network none ${TEST_IMAGE} true (the same storage as the service cejobs uses)`,
       'cejobs: container driver on the Podman service socket, network none, one run of indices 0..count-1; wall = submit → run completed (containers removed by the driver)',
+      'cejobs CPU = user+system of this process (engine + container driver) over the run; podman service CPU = of `podman system service` (the loop does not use it)',
       'target: wall ≤ 1.0× the loop',
     ],
   };
@@ -80,12 +81,20 @@ export async function containers(): Promise<ScenarioResult> {
     for (let r = 0; r < runs; r++) {
       const b = await openBench(n * 125, {}, { driver: 'container', container: { socketPath: sock, network: 'none', engine: 'podman' } });
       try {
+        const cpu0 = process.cpuUsage();
+        const svc0 = cpuTicks(service.pid!);
         const t0 = performance.now();
         const name = b.engine.submitRun('default', job({ image_reference: TEST_IMAGE, run_commands: ['true'], scale_array_spec: `0-${count - 1}` })).name;
         const done = await b.engine.waitForRun('default', name);
         const wall = performance.now() - t0;
         if (done.status !== 'completed') throw new Error(`scenario 7: run ended ${done.status}`);
-        cj.runs.push({ wallMs: wall, perSec: count / (wall / 1000) });
+        const cpu = process.cpuUsage(cpu0);
+        cj.runs.push({
+          wallMs: wall,
+          perSec: count / (wall / 1000),
+          controlCpuMs: (cpu.user + cpu.system) / 1000,
+          serviceCpuMs: ((cpuTicks(service.pid!) - svc0) / CLK_TCK) * 1000,
+        });
       } finally {
         await b.done();
       }
@@ -113,6 +122,8 @@ export const scenario7: Scenario = {
   cols: [
     { key: 'wallMs', label: 'wall', fmt: sec },
     { key: 'perSec', label: 'containers/s', fmt: int },
+    { key: 'controlCpuMs', label: 'cejobs CPU', fmt: (v) => (Number.isFinite(v) ? `${(v / 1000).toFixed(2)} s` : '—') },
+    { key: 'serviceCpuMs', label: 'podman service CPU', fmt: (v) => (Number.isFinite(v) ? `${(v / 1000).toFixed(2)} s` : '—') },
   ],
   ratioKey: 'wallMs',
 };
