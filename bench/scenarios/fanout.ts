@@ -99,24 +99,28 @@ async function chart(ns: number[], hasParallel: boolean): Promise<FanoutChart> {
 
 const COLORS: Record<string, string> = { cejobs: '#0f62fe', xargs: '#6f6f6f', parallel: '#da1e28' };
 
-/** A line chart, log2 x axis (concurrency), linear y axis (instances/s), hand-written SVG. */
+/** A line chart, log2 x axis (concurrency), log10 y axis (instances/s), hand-written SVG. */
 export function renderSvg(count: number, points: ChartPoint[]): string {
   const W = 640, H = 400, L = 70, R = 130, T = 40, B = 50;
   const tools = [...new Set(points.flatMap((p) => Object.keys(p.perSec)))];
   const xs = points.map((p) => Math.log2(p.n));
   const xMin = Math.min(...xs), xMax = Math.max(...xs, xMin + 1);
-  const yMaxRaw = Math.max(1, ...points.flatMap((p) => Object.values(p.perSec)));
-  const step = niceStep(yMaxRaw / 5);
-  const yMax = Math.ceil(yMaxRaw / step) * step;
+  const values = points.flatMap((p) => Object.values(p.perSec)).filter((v) => Number.isFinite(v) && v > 0);
+  const yLo = Math.floor(Math.log10(Math.max(1, Math.min(...values))));
+  const yHi = Math.max(yLo + 1, Math.ceil(Math.log10(Math.max(...values))));
   const x = (n: number) => L + ((Math.log2(n) - xMin) / (xMax - xMin)) * (W - L - R);
-  const y = (v: number) => T + (1 - v / yMax) * (H - T - B);
+  const y = (v: number) => T + (1 - (Math.log10(v) - yLo) / (yHi - yLo)) * (H - T - B);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Array fan-out: instances/s by concurrency (${count} × /bin/true per point)</text>`);
-  for (let v = 0; v <= yMax; v += step) {
-    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`);
-    out.push(`<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`);
+  for (let e = yLo; e <= yHi; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (Math.log10(v) > yHi + 1e-9) break;
+      out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${m === 1 ? '#d0d0d0' : '#eeeeee'}"/>`);
+      out.push(`<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`);
+    }
   }
   for (const p of points) {
     out.push(`<line x1="${x(p.n).toFixed(1)}" x2="${x(p.n).toFixed(1)}" y1="${T}" y2="${H - B}" stroke="#f0f0f0"/>`);
@@ -125,10 +129,10 @@ export function renderSvg(count: number, points: ChartPoint[]): string {
   out.push(`<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#161616"/>`);
   out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#161616"/>`);
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">concurrency (instances at a time)</text>`);
-  out.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">instances/s</text>`);
+  out.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">instances/s (log scale)</text>`);
   tools.forEach((tool, i) => {
     const color = COLORS[tool] ?? '#8a3ffc';
-    const pts = points.filter((p) => Number.isFinite(p.perSec[tool])).map((p) => `${x(p.n).toFixed(1)},${y(p.perSec[tool]!).toFixed(1)}`);
+    const pts = points.filter((p) => (p.perSec[tool] ?? 0) > 0).map((p) => `${x(p.n).toFixed(1)},${y(p.perSec[tool]!).toFixed(1)}`);
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     for (const pt of pts) {
       const [cx, cy] = pt.split(',');
@@ -140,12 +144,6 @@ export function renderSvg(count: number, points: ChartPoint[]): string {
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
-}
-
-function niceStep(raw: number): number {
-  const p = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
-  return 10 * p;
 }
 
 export const scenario1: Scenario = {
