@@ -64,9 +64,11 @@ export class LogWriter {
   write(stream: 'stdout' | 'stderr', chunk: Buffer | string): void {
     if (this.closed) return;
     const text = this.partial[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
-    const lines = text.split('\n');
-    this.partial[stream] = lines.pop() ?? '';
-    for (const line of lines) this.writeLine(stream, line);
+    const lastNl = text.lastIndexOf('\n');
+    if (lastNl >= 0 && !this.appendLines(stream, text.slice(0, lastNl))) {
+      for (const line of text.slice(0, lastNl).split('\n')) this.writeLine(stream, line);
+    }
+    this.partial[stream] = text.slice(lastNl + 1);
     // A runaway line without newlines must not grow memory without bound.
     while (Buffer.byteLength(this.partial[stream]) > MAX_LINE_BYTES) {
       const p = this.partial[stream];
@@ -128,6 +130,37 @@ export class LogWriter {
     }
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
     this.append(this.prefix(this.now(), stream) + text + '\n');
+  }
+
+  /**
+   * The common case of `write` in one piece: the complete lines `body` (newline-separated, no
+   * trailing newline) become records stamped with one time, built with one `replaceAll`
+   * instead of line by line. Returns false, having written nothing, when the lines need the
+   * general path: a carriage return to strip, a line over `MAX_LINE_BYTES`, or records that
+   * would not fit under the cap without a rotation (or a file that cannot be opened).
+   */
+  private appendLines(stream: 'stdout' | 'stderr', body: string): boolean {
+    if (body.includes('\r')) return false;
+    let lines = 1;
+    let from = 0;
+    for (let nl = body.indexOf('\n'); nl >= 0; nl = body.indexOf('\n', from)) {
+      if (nl - from > MAX_LINE_BYTES) return false;
+      from = nl + 1;
+      lines++;
+    }
+    if (body.length - from > MAX_LINE_BYTES) return false;
+    const prefix = this.prefix(this.now(), stream);
+    const records = prefix + (lines > 1 ? body.replaceAll('\n', `\n${prefix}`) : body) + '\n';
+    const bytes = Buffer.byteLength(records);
+    try {
+      this.open();
+    } catch {
+      return false;
+    }
+    if (this.size + this.pendingBytes + bytes > this.maxBytes) return false;
+    this.pending.push(records);
+    this.pendingBytes += bytes;
+    return true;
   }
 
   /** `encodeRecord`'s prefix for a time and stream, computed once per distinct pair in a row. */
