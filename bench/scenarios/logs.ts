@@ -37,6 +37,7 @@ export async function logCapture(): Promise<ScenarioResult> {
       `command: sh -c "${command(bytes).replace(LINE, '<99 chars>')}"; redirect: the same with \`> file\``,
       'cejobs: wall = submit → run completed; stored = stdout text + newline of every record read back with the logs reader (followLogRecords on each instance log, streamed); lost = written − stored',
       'the cap of the instance log is raised to twice the output (CEJOBS_LOG_MAX_BYTES in the launcher environment) so nothing rotates away',
+      'the instance gets cpu 2 (both cores): the launcher enforces the CPU limit with a cgroup, and the default 0.125 throttled the writer itself',
       'target: MB/s ≥ 0.8× the redirect, 0 bytes lost',
     ],
   };
@@ -47,10 +48,10 @@ export async function logCapture(): Promise<ScenarioResult> {
     // The launcher (spawned by openBench with this environment) makes its log writers with this cap.
     const before = process.env.CEJOBS_LOG_MAX_BYTES;
     process.env.CEJOBS_LOG_MAX_BYTES = String(bytes * 2);
-    const b = await openBench(1000, { logMaxBytes: bytes * 2 });
+    const b = await openBench(2000, { logMaxBytes: bytes * 2 });
     try {
       const t0 = performance.now();
-      const name = b.engine.submitRun('default', job({ run_commands: ['/bin/sh', '-c', command(bytes)], scale_array_spec: '0' })).name;
+      const name = b.engine.submitRun('default', job({ run_commands: ['/bin/sh', '-c', command(bytes)], scale_array_spec: '0', scale_cpu_limit: '2', scale_memory_limit: '4G' })).name;
       const run = await b.engine.waitForRun('default', name);
       const wall = performance.now() - t0;
       if (run.status !== 'completed') throw new Error(`scenario 5: run ended ${run.status}`);
