@@ -11,10 +11,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { startServer } from '../../src/server/serve.js';
 import { shutdownLauncher } from '../../src/drivers/process/driver.js';
-import { benchDir, int, job, ms, runs, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
+import { benchDir, int, job, ms, runs, size, sleep, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
 
 const autocannonBin = path.join(benchDir, '..', 'node_modules', '.bin', 'autocannon');
 const CONNECTIONS = 32;
@@ -51,6 +51,31 @@ function autocannon(url: string, token: string, seconds: number, connections = C
   });
 }
 
+/**
+ * Runs `load` while watching this process (where both servers run): the event loop's delay
+ * p99 and max (ms), and the total time of GC pauses (ms).
+ */
+async function watched<T>(load: () => Promise<T>): Promise<{ result: T; eldP99: number; eldMax: number; gcMs: number; gcMaxMs: number }> {
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcMaxMs = Math.max(gcMaxMs, e.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  eld.enable();
+  try {
+    const result = await load();
+    return { result, eldP99: eld.percentile(99) / 1e6, eldMax: eld.max / 1e6, gcMs, gcMaxMs };
+  } finally {
+    eld.disable();
+    gc.disconnect();
+  }
+}
+
 /** A node:http server answering `bodies[path]` (and 404 else). */
 async function bareServer(bodies: Map<string, string>): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -83,6 +108,7 @@ export async function apiLoad(): Promise<ScenarioResult> {
     notes: [
       'get = GET /v2/projects/<id>/job_runs/<name>; list = GET /v2/projects/<id>/job_runs?limit=100 (first page); bearer token on every request',
       'load: autocannon in a child process (-c 32 -d N -j; "@10": -c 10); req/s = its average, latencies its p50/p99 (whole ms: autocannon\'s resolution)',
+      'during the get at 32 connections: the event-loop delay (p99, max) and the GC pauses (total, longest) of the process serving (monitorEventLoopDelay, PerformanceObserver gc)',
       'peer "node:http": a bare node:http server returning the same bodies (fetched once from cejobs) from memory — the ceiling, not a product',
       'target: get ≥ 2000 req/s and p99 ≤ 10 ms',
     ],
@@ -114,6 +140,10 @@ export async function apiLoad(): Promise<ScenarioResult> {
       if (r.status !== 'completed') throw new Error(`seed run ${nm} ended ${r.status}`);
     }
     const seedMs = performance.now() - t0;
+    // Let the engine and launcher finish the seeding's aftermath before measuring.
+    await srv.engine.settle();
+    const idle = await watched(() => sleep(2000));
+    s.notes!.push(`after seeding, idle for 2 s: event-loop delay p99 ${idle.eldP99.toFixed(1)} ms, max ${idle.eldMax.toFixed(1)} ms`);
     s.notes!.push(`seeded ${count} runs (1 index of /bin/true each, through the engine, 32 at a time) in ${(seedMs / 1000).toFixed(1)} s`);
     console.error(`  scenario 6: seeded ${count} runs in ${(seedMs / 1000).toFixed(1)} s`);
 
@@ -138,13 +168,17 @@ export async function apiLoad(): Promise<ScenarioResult> {
           [cj, srv.url],
           [bare, peer.url],
         ] as const) {
-          const g = await autocannon(base + paths.get, srv.token, seconds);
+          const { result: g, eldP99, eldMax, gcMs, gcMaxMs } = await watched(() => autocannon(base + paths.get, srv.token, seconds));
           const g10 = await autocannon(base + paths.get, srv.token, seconds, 10);
           const l = await autocannon(base + paths.list, srv.token, seconds);
           tool.runs.push({
             getReqPerSec: g.reqPerSec,
             getP50: g.p50,
             getP99: g.p99,
+            getLoopDelayP99: eldP99,
+            getLoopDelayMax: eldMax,
+            getGcMs: gcMs,
+            getGcMaxMs: gcMaxMs,
             get10ReqPerSec: g10.reqPerSec,
             get10P99: g10.p99,
             listReqPerSec: l.reqPerSec,
@@ -176,6 +210,10 @@ export const scenario6: Scenario = {
     { key: 'getReqPerSec', label: 'get req/s', fmt: rps },
     { key: 'getP50', label: 'get p50', fmt: ms },
     { key: 'getP99', label: 'get p99', fmt: ms },
+    { key: 'getLoopDelayP99', label: 'loop delay p99/max', fmt: ms },
+    { key: 'getLoopDelayMax', label: '', fmt: ms },
+    { key: 'getGcMs', label: 'GC total/longest', fmt: ms },
+    { key: 'getGcMaxMs', label: '', fmt: ms },
     { key: 'get10ReqPerSec', label: 'get req/s @10', fmt: rps },
     { key: 'get10P99', label: 'get p99 @10', fmt: ms },
     { key: 'listReqPerSec', label: 'list req/s', fmt: rps },
