@@ -8,8 +8,9 @@
  * - A failed write (disk full) never throws at the caller: the bytes are counted as dropped and
  *   a system note says how many were lost once writing works again.
  *
- * Writes are synchronous appends: small, buffered by the page cache, and never interleaved
- * between writers because each log file has exactly one writer.
+ * Writes are synchronous appends, buffered by the page cache, and never interleaved between
+ * writers because each log file has exactly one writer. The records of one `write` (a pipe read
+ * of up to 64 KiB, hundreds of lines) go to the file in one system call, not one per line.
  */
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -24,6 +25,15 @@ export interface LogWriterOptions {
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
+/**
+ * The cap used when the caller passes none: `CEJOBS_LOG_MAX_BYTES` (a positive integer, read
+ * when the writer is made, so a launcher takes it from its environment), else 10 MiB.
+ */
+export function defaultLogMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.CEJOBS_LOG_MAX_BYTES?.trim() || NaN);
+  return Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_LOG_MAX_BYTES;
+}
+
 export class LogWriter {
   readonly path: string;
   private readonly maxBytes: number;
@@ -36,10 +46,17 @@ export class LogWriter {
   private droppedBytes = 0;
   private dropReason = '';
   private closed = false;
+  // Encoded records not yet written (see `append`), and their size in bytes.
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  // The record prefix (`<ISO> <stream> `) of the last time and stream: lines of one chunk share it.
+  private stampTime = NaN;
+  private stampStream: LogStream = 'stdout';
+  private stampPrefix = '';
 
   constructor(path: string, options: LogWriterOptions = {}) {
     this.path = path;
-    this.maxBytes = Math.max(4096, options.maxBytes ?? DEFAULT_LOG_MAX_BYTES);
+    this.maxBytes = Math.max(4096, options.maxBytes ?? defaultLogMaxBytes());
     this.now = options.now ?? Date.now;
   }
 
@@ -47,9 +64,11 @@ export class LogWriter {
   write(stream: 'stdout' | 'stderr', chunk: Buffer | string): void {
     if (this.closed) return;
     const text = this.partial[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
-    const lines = text.split('\n');
-    this.partial[stream] = lines.pop() ?? '';
-    for (const line of lines) this.writeLine(stream, line);
+    const lastNl = text.lastIndexOf('\n');
+    if (lastNl >= 0 && !this.appendLines(stream, text.slice(0, lastNl))) {
+      for (const line of text.slice(0, lastNl).split('\n')) this.writeLine(stream, line);
+    }
+    this.partial[stream] = text.slice(lastNl + 1);
     // A runaway line without newlines must not grow memory without bound.
     while (Buffer.byteLength(this.partial[stream]) > MAX_LINE_BYTES) {
       const p = this.partial[stream];
@@ -57,12 +76,14 @@ export class LogWriter {
       this.writeLine(stream, p.slice(0, cut));
       this.partial[stream] = p.slice(cut);
     }
+    this.writePending();
   }
 
   /** Writes a note from cejobs itself (stream `system`). */
   note(text: string): void {
     if (this.closed) return;
     this.writeLine('system', text);
+    this.writePending();
   }
 
   /** Writes pending partial lines as records (at exit, or when output stalls). */
@@ -74,6 +95,7 @@ export class LogWriter {
         this.writeLine(stream, p);
       }
     }
+    this.writePending();
   }
 
   /** True when a partial line waits for its newline. */
@@ -107,14 +129,80 @@ export class LogWriter {
       return;
     }
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    this.append(encodeRecord({ time: this.now(), stream, text }));
+    this.append(this.prefix(this.now(), stream) + text + '\n');
   }
 
-  private append(record: string): void {
-    const bytes = Buffer.byteLength(record);
+  /**
+   * The common case of `write` in one piece: the complete lines `body` (newline-separated, no
+   * trailing newline) become records stamped with one time, built with one `replaceAll`
+   * instead of line by line. Returns false, having written nothing, when the lines need the
+   * general path: a carriage return to strip, a line over `MAX_LINE_BYTES`, or records that
+   * would not fit under the cap without a rotation (or a file that cannot be opened).
+   */
+  private appendLines(stream: 'stdout' | 'stderr', body: string): boolean {
+    if (body.includes('\r')) return false;
+    let lines = 1;
+    let from = 0;
+    for (let nl = body.indexOf('\n'); nl >= 0; nl = body.indexOf('\n', from)) {
+      if (nl - from > MAX_LINE_BYTES) return false;
+      from = nl + 1;
+      lines++;
+    }
+    if (body.length - from > MAX_LINE_BYTES) return false;
+    const prefix = this.prefix(this.now(), stream);
+    const records = prefix + (lines > 1 ? body.replaceAll('\n', `\n${prefix}`) : body) + '\n';
+    const bytes = Buffer.byteLength(records);
     try {
       this.open();
-      if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+    } catch {
+      return false;
+    }
+    if (this.size + this.pendingBytes + bytes > this.maxBytes) return false;
+    this.pending.push(records);
+    this.pendingBytes += bytes;
+    return true;
+  }
+
+  /** `encodeRecord`'s prefix for a time and stream, computed once per distinct pair in a row. */
+  private prefix(time: number, stream: LogStream): string {
+    if (time !== this.stampTime || stream !== this.stampStream) {
+      this.stampTime = time;
+      this.stampStream = stream;
+      this.stampPrefix = encodeRecord({ time, stream, text: '' }).slice(0, -1);
+    }
+    return this.stampPrefix;
+  }
+
+  /**
+   * Queues a record; `writePending` writes the queue. A record that would overflow the cap
+   * first writes what is queued, then rotates, exactly as if each record were written alone.
+   */
+  private append(record: string): void {
+    const bytes = Buffer.byteLength(record);
+    if (this.pendingBytes > 0 && this.size + this.pendingBytes + bytes > this.maxBytes) this.writePending();
+    if (this.pendingBytes === 0) {
+      // Rotation is decided against the file as it is, so open it (and learn its size) first.
+      try {
+        this.open();
+        if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+      } catch (e) {
+        this.dropped(bytes, e);
+        return;
+      }
+    }
+    this.pending.push(record);
+    this.pendingBytes += bytes;
+  }
+
+  /** Writes the queued records in one call, after a note about earlier drops if any. */
+  private writePending(): void {
+    if (this.pendingBytes === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      this.open();
       if (this.droppedBytes > 0) {
         const note = encodeRecord({
           time: this.now(),
@@ -124,27 +212,31 @@ export class LogWriter {
         this.writeWhole(note);
         this.droppedBytes = 0;
       }
-      this.writeWhole(record);
+      this.writeWhole(batch);
     } catch (e) {
-      this.droppedBytes += bytes;
-      this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
-      // Reopen on the next write: the file may have been removed or the disk may be full.
-      if (this.fd !== null) {
-        try {
-          fs.closeSync(this.fd);
-        } catch {
-          // ignore: we reopen next time
-        }
-        this.fd = null;
+      this.dropped(bytes, e);
+    }
+  }
+
+  private dropped(bytes: number, e: unknown): void {
+    this.droppedBytes += bytes;
+    this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
+    // Reopen on the next write: the file may have been removed or the disk may be full.
+    if (this.fd !== null) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // ignore: we reopen next time
       }
+      this.fd = null;
     }
   }
 
   /**
-   * Appends one whole record or nothing. A disk that fills mid-record makes `write` return
-   * short: the torn part is cut off again (truncating frees space, so it works on a full disk)
-   * and the record counts as dropped — else the next record (e.g. the note about the drop)
-   * would be glued onto a torn line and neither would read back as a record.
+   * Appends whole records or nothing. A disk that fills mid-write makes `write` return short:
+   * the torn part is cut off again (truncating frees space, so it works on a full disk) and the
+   * records count as dropped — else the next record (e.g. the note about the drop) would be
+   * glued onto a torn line and neither would read back as a record.
    */
   private writeWhole(record: string): void {
     const buf = Buffer.from(record);

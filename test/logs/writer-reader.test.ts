@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeRecord, MAX_LINE_BYTES, rotatedPath, type LogRecord } from '../../src/logs/format.js';
 import { followLogRecords, formatRecord, readLogRecords } from '../../src/logs/reader.js';
-import { LogWriter } from '../../src/logs/writer.js';
+import { DEFAULT_LOG_MAX_BYTES, defaultLogMaxBytes, LogWriter } from '../../src/logs/writer.js';
 
 let dir: string;
 let logPath: string;
@@ -337,5 +337,26 @@ describe('drop accounting', () => {
     expect(rs.at(-1)!.text).toBe('back');
     expect(rs[0]!.stream).toBe('system');
     expect(rs[0]!.text).toMatch(/^\[cejobs\] \d+ bytes of output were dropped: ENOENT$/);
+  });
+});
+
+describe('LogWriter batching and default cap', () => {
+  it('writes many lines of one chunk as the same records, rotating exactly at the cap', async () => {
+    const w = new LogWriter(logPath, { now, maxBytes: 4096 });
+    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+    w.write('stdout', lines.join('\n') + '\n');
+    w.close();
+    expect(fs.statSync(logPath).size).toBeLessThanOrEqual(4096);
+    expect(fs.statSync(rotatedPath(logPath)).size).toBeLessThanOrEqual(4096);
+    const rs = (await readLogRecords(logPath)).filter((r) => r.stream === 'stdout').map((r) => r.text);
+    expect(rs.length).toBeGreaterThan(0);
+    expect(lines.slice(-rs.length)).toEqual(rs);
+  });
+
+  it('takes the default cap from CEJOBS_LOG_MAX_BYTES when it is a positive integer', () => {
+    expect(defaultLogMaxBytes({ CEJOBS_LOG_MAX_BYTES: '600000000' })).toBe(600_000_000);
+    expect(defaultLogMaxBytes({})).toBe(DEFAULT_LOG_MAX_BYTES);
+    expect(defaultLogMaxBytes({ CEJOBS_LOG_MAX_BYTES: 'lots' })).toBe(DEFAULT_LOG_MAX_BYTES);
+    expect(defaultLogMaxBytes({ CEJOBS_LOG_MAX_BYTES: '-5' })).toBe(DEFAULT_LOG_MAX_BYTES);
   });
 });

@@ -16,6 +16,9 @@
  *
  * Runs only when the selected test files include a container test (or
  * CEJOBS_CONTAINER_SETUP=always; `never` disables it).
+ *
+ * The helpers (rootfs, daemons) are exported for the benchmark's container scenario
+ * (bench/scenarios/containers.ts), which starts a private Podman the same way.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,12 +48,12 @@ declare module 'vitest' {
 }
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const FIXTURES = path.join(REPO, 'test', 'fixtures');
+export const FIXTURES = path.join(REPO, 'test', 'fixtures');
 export const TEST_IMAGE = 'localhost/test-busybox:latest';
 const REGISTRY_HOST = '127.0.0.1:5055';
 const REGISTRY_IMAGE = `${REGISTRY_HOST}/test/busybox:1`;
 
-function which(cmd: string): string | undefined {
+export function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
     const p = path.join(dir, cmd);
     try {
@@ -67,7 +70,7 @@ function log(msg: string): void {
   process.stdout.write(`[container setup] ${msg}\n`);
 }
 
-function get(socketPath: string | undefined, url: string, timeoutMs = 1000): Promise<number> {
+export function get(socketPath: string | undefined, url: string, timeoutMs = 1000): Promise<number> {
   return new Promise((resolve) => {
     const opts = socketPath ? { socketPath, path: url } : url;
     const req = http.get(opts as http.RequestOptions, (res) => {
@@ -79,7 +82,7 @@ function get(socketPath: string | undefined, url: string, timeoutMs = 1000): Pro
   });
 }
 
-async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess, logFile?: string): Promise<void> {
+export async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess, logFile?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await ok()) return;
@@ -90,13 +93,13 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs: nu
   throw new Error(`${what} did not come up within ${timeoutMs} ms${tail ? `: ${tail}` : ''}`);
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): string {
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): string {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: timeoutMs });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;
 }
 
-function startDaemon(cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+export function startDaemon(cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const out = fs.openSync(logFile, 'a');
   // Run in the daemon's own directory: engines write files into their working directory
   // (an empty `oom` marker appeared in the repository when dockerd ran from it).
@@ -106,7 +109,7 @@ function startDaemon(cmd: string, args: string[], logFile: string, env: NodeJS.P
   return child;
 }
 
-async function stopDaemon(child: ChildProcess | undefined, timeoutMs = 15_000): Promise<void> {
+export async function stopDaemon(child: ChildProcess | undefined, timeoutMs = 15_000): Promise<void> {
   if (!child || child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
@@ -136,7 +139,7 @@ function isStaticElf(b: Buffer): boolean {
 }
 
 /** Builds the busybox rootfs tarball; returns its path or throws with the reason. */
-function buildRootfs(tmp: string): string {
+export function buildRootfs(tmp: string): string {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
   if (!busybox) throw new Error('busybox is not installed (apt-get install busybox-static)');
   if (!isStaticElf(fs.readFileSync(busybox))) throw new Error(`${busybox} is not static (apt-get install busybox-static)`);

@@ -1,0 +1,108 @@
+/**
+ * Scenario 5: log capture. One instance writes `size.logBytes` of 100-byte lines to stdout;
+ * cejobs (process driver: the launcher pipes it into the instance log) against the same shell
+ * command redirected to a file. Completeness: the stored log is read back with the logs reader
+ * the engine uses (`followLogRecords`, streamed) and the stdout text + newlines must add up to
+ * exactly what was written.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { followLogRecords } from '../../src/logs/reader.js';
+import { int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
+
+/** 99 characters and a newline: 100 bytes a line, so the total is whole lines. */
+const LINE = 'INFO 2026-11-21 worker[42] processed item batch=0017 status=ok elapsed_ms=12 bytes=4096 note=steady';
+const command = (bytes: number) => `yes '${LINE}' | head -c ${bytes}`;
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, d.name);
+    total += d.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+  }
+  return total;
+}
+
+export async function logCapture(): Promise<ScenarioResult> {
+  const bytes = size.logBytes;
+  if (LINE.length !== 99 || bytes % 100 !== 0) throw new Error('scenario 5: lines must be 100 bytes and the total whole lines');
+  const s: ScenarioResult = {
+    id: 5,
+    title: `log capture, one instance writes ${bytes / 1e6} MB to stdout (100-byte lines)`,
+    tools: [],
+    notes: [
+      `command: sh -c "${command(bytes).replace(LINE, '<99 chars>')}"; redirect: the same with \`> file\``,
+      'cejobs: wall = submit → run completed; stored = stdout text + newline of every record read back with the logs reader (followLogRecords on each instance log, streamed); lost = written − stored',
+      'the cap of the instance log is raised to twice the output (CEJOBS_LOG_MAX_BYTES in the launcher environment) so nothing rotates away',
+      'the instance gets cpu 2 (both cores): the launcher enforces the CPU limit with a cgroup, and the default 0.125 throttled the writer itself',
+      'target: MB/s ≥ 0.8× the redirect, 0 bytes lost',
+    ],
+  };
+  const cj: ToolResult = { tool: 'cejobs', runs: [] };
+  const rd: ToolResult = { tool: 'redirect', runs: [] };
+  s.tools.push(cj, rd);
+  for (let r = 0; r < runs; r++) {
+    // The launcher (spawned by openBench with this environment) makes its log writers with this cap.
+    const before = process.env.CEJOBS_LOG_MAX_BYTES;
+    process.env.CEJOBS_LOG_MAX_BYTES = String(bytes * 2);
+    const b = await openBench(2000, { logMaxBytes: bytes * 2 });
+    try {
+      const t0 = performance.now();
+      const name = b.engine.submitRun('default', job({ run_commands: ['/bin/sh', '-c', command(bytes)], scale_array_spec: '0', scale_cpu_limit: '2', scale_memory_limit: '4G' })).name;
+      const run = await b.engine.waitForRun('default', name);
+      const wall = performance.now() - t0;
+      if (run.status !== 'completed') throw new Error(`scenario 5: run ended ${run.status}`);
+      const t1 = performance.now();
+      let stored = 0;
+      let records = 0;
+      let other = 0;
+      // The instance log through the logs reader the engine uses (streamed: engine.followLogs
+      // queues records without bound and engine.readLogs holds them all, GBs for 500 MB).
+      const row = b.engine.store.getRun(b.engine.getProject('default').id, name)!;
+      for (const inst of b.engine.store.instancesOfRun(row.seq)) {
+        const logPath = b.engine.layout.logPath(row.id, inst.name);
+        for await (const record of followLogRecords(logPath, { isDone: () => true })) {
+          if (record.stream === 'stdout') {
+            stored += Buffer.byteLength(record.text) + 1;
+            records++;
+          } else other++;
+        }
+      }
+      const readMs = performance.now() - t1;
+      const onDisk = dirBytes(path.join(b.home, 'logs')); // the only run of this state home
+      cj.runs.push({ wallMs: wall, MBps: mbps(bytes, wall), storedBytes: stored, lostBytes: bytes - stored, records, otherRecords: other, readBackMs: readMs, diskBytes: onDisk });
+    } finally {
+      await b.done();
+      if (before === undefined) delete process.env.CEJOBS_LOG_MAX_BYTES;
+      else process.env.CEJOBS_LOG_MAX_BYTES = before;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-bench-redirect-'));
+    try {
+      const file = path.join(dir, 'out.log');
+      const x = await sh(`${command(bytes)} > ${file}`);
+      if (x.code !== 0) throw new Error(`redirect: ${x.stderr}`);
+      const stored = fs.statSync(file).size;
+      rd.runs.push({ wallMs: x.ms, MBps: mbps(bytes, x.ms), storedBytes: stored, lostBytes: bytes - stored, diskBytes: stored });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    console.error(`  scenario 5 run ${r + 1}/${runs} done`);
+  }
+  return s;
+}
+
+export const scenario5: Scenario = {
+  id: 5,
+  run: logCapture,
+  cols: [
+    { key: 'wallMs', label: 'wall', fmt: sec },
+    { key: 'MBps', label: 'MB/s', fmt: (v) => (Number.isFinite(v) ? v.toFixed(0) : '—') },
+    { key: 'lostBytes', label: 'bytes lost', fmt: int },
+    { key: 'diskBytes', label: 'on disk', fmt: (v) => (Number.isFinite(v) ? `${(v / 1e6).toFixed(0)} MB` : '—') },
+    { key: 'readBackMs', label: 'read back', fmt: sec },
+  ],
+  ratioKey: 'MBps',
+};
