@@ -128,6 +128,11 @@ export interface InstanceSpec {
   /** File the attempt's stdout/stderr go to (appended; a daemon's restarts share it). */
   logPath: string;
   /**
+   * Bytes kept in `logPath` before it rotates to `<logPath>.1` (the engine's `logMaxBytes`
+   * setting). Absent: the log writer's default (10 MiB, or `CEJOBS_LOG_MAX_BYTES`).
+   */
+  logMaxBytes?: number;
+  /**
    * A directory created by the engine for this instance, for the driver's own files
    * (scratch space, exit records). Removed by the engine when the run is deleted.
    */

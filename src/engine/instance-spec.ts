@@ -85,6 +85,7 @@ export function buildInstanceSpec(input: {
       ephemeralStorageBytes: parseMemory(spec.scale_ephemeral_storage_limit, 'scale_ephemeral_storage_limit'),
     },
     logPath: layout.logPath(run.id, instance.name),
+    logMaxBytes: settings.logMaxBytes,
     workDir: layout.workDir(run.id, instance.name),
   };
   if (run.jobName !== undefined) out.jobName = run.jobName;

@@ -271,7 +271,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private async launch(a: Attempt, spec: InstanceSpec): Promise<void> {
     const { entry } = a;
     for (const d of [path.dirname(spec.logPath), spec.workDir]) if (!fs.existsSync(d)) fs.mkdirSync(d, { recursive: true });
-    a.writer = new LogWriter(spec.logPath);
+    a.writer = new LogWriter(spec.logPath, spec.logMaxBytes ? { maxBytes: spec.logMaxBytes } : {});
 
     // Who runs it.
     const myUid = process.getuid?.() ?? 0;

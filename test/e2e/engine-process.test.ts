@@ -20,7 +20,7 @@ const open = () =>
   openLocalEngine({
     home,
     warn: () => {},
-    settings: { backoff: { initialMs: 50, maxMs: 400 }, stopGraceMs: 2000 },
+    settings: { backoff: { initialMs: 50, maxMs: 400 }, stopGraceMs: 2000, logMaxBytes: 1024 * 1024 },
     process: { idleExitMs: 5000 },
   });
 
@@ -184,6 +184,22 @@ describe('the engine on the process driver', () => {
     let m = 0;
     for await (const _ of engine.followLogs('default', name, { pollMs: 20 })) if (++m === 10) break;
     expect(m).toBe(10);
+  });
+
+  it('caps each instance log at the logMaxBytes setting (rotating once to .1)', async () => {
+    const name = 'chatty';
+    engine.submitRun('default', {
+      name,
+      run_commands: ['/bin/sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" "x" | fold -w 100'],
+      scale_cpu_limit: '0.125',
+      scale_memory_limit: '0.25G',
+    });
+    await engine.waitForRun('default', name);
+    const run = engine.getRun('default', name);
+    const logPath = engine.layout.logPath(run.id, `${name}-0-0`);
+    expect(fs.statSync(logPath).size).toBeLessThanOrEqual(1024 * 1024);
+    expect(fs.statSync(`${logPath}.1`).size).toBeGreaterThan(900 * 1024);
+    expect(fs.statSync(`${logPath}.1`).size).toBeLessThanOrEqual(1024 * 1024);
   });
 
   it('restarts crashing daemon instances with backoff, counts restarts, and stops them all on delete', async () => {

@@ -273,7 +273,7 @@ class ContainerDriver implements Driver {
 
   private async launch(spec: InstanceSpec, a: Attempt): Promise<void> {
     fs.mkdirSync(spec.workDir, { recursive: true });
-    a.output = new AttemptOutput(spec.logPath, spec.workDir, spec.attemptId);
+    a.output = new AttemptOutput(spec.logPath, spec.workDir, spec.attemptId, undefined, spec.logMaxBytes);
     if (!spec.image) {
       this.failStart(a, { kind: 'start-failed', reason: 'StartFailed', message: 'no image to run: the container driver needs image_reference' });
       return;

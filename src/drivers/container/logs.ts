@@ -63,9 +63,10 @@ export class AttemptOutput {
     private readonly workDir: string,
     private readonly attemptId: string,
     initial: Offsets = { stdout: 0, stderr: 0 },
+    maxBytes?: number,
   ) {
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    this.writer = new LogWriter(logPath, { now: () => this.stamp });
+    this.writer = new LogWriter(logPath, { now: () => this.stamp, ...(maxBytes ? { maxBytes } : {}) });
     this.written = { ...initial };
     this.savedAt = { ...initial };
   }

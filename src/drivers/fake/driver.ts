@@ -102,7 +102,7 @@ export class FakeDriver implements Driver {
     this.runtime.attempts.set(spec.attemptId, attempt);
     this.runtime.starts.push(spec);
     if (behavior.output?.length) {
-      const w = new LogWriter(spec.logPath, { now: () => this.clock.now() });
+      const w = new LogWriter(spec.logPath, { now: () => this.clock.now(), ...(spec.logMaxBytes ? { maxBytes: spec.logMaxBytes } : {}) });
       for (const line of behavior.output) w.write('stdout', `${line}\n`);
       w.close();
     }

@@ -284,7 +284,7 @@ export class KubernetesDriver implements Driver {
 
   private async launch(spec: InstanceSpec, a: Attempt): Promise<void> {
     fs.mkdirSync(spec.workDir, { recursive: true });
-    a.log = new PodLog(spec.logPath, spec.workDir, spec.attemptId);
+    a.log = new PodLog(spec.logPath, spec.workDir, spec.attemptId, 0, spec.logMaxBytes);
     if (!spec.image) {
       this.failStart(a, { kind: 'start-failed', reason: 'StartFailed', message: 'no image to run: the kubernetes driver needs image_reference' });
       return;

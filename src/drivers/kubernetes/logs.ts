@@ -54,9 +54,10 @@ export class PodLog {
     private readonly workDir: string,
     private readonly attemptId: string,
     initialLines = 0,
+    maxBytes?: number,
   ) {
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    this.writer = new LogWriter(logPath, { now: () => this.stamp });
+    this.writer = new LogWriter(logPath, { now: () => this.stamp, ...(maxBytes ? { maxBytes } : {}) });
     this.written = initialLines;
   }
 
