@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { followLogRecords } from '../../src/logs/reader.js';
 import { int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
 
 /** 99 characters and a newline: 100 bytes a line, so the total is whole lines. */
@@ -36,7 +35,7 @@ export async function logCapture(): Promise<ScenarioResult> {
     notes: [
       `command: sh -c "${command(bytes).replace(LINE, '<99 chars>')}"; redirect: the same with \`> file\``,
       'cejobs: wall = submit → run completed; stored = stdout text + newline of every record read back with the logs reader (followLogRecords on each instance log, streamed); lost = written − stored',
-      'the cap of the instance log is raised to twice the output (CEJOBS_LOG_MAX_BYTES in the launcher environment) so nothing rotates away',
+      'the cap of the instance log (the logMaxBytes setting) is raised to twice the output so nothing rotates away',
       'the instance gets cpu 2 (both cores): the launcher enforces the CPU limit with a cgroup, and the default 0.125 throttled the writer itself',
       'target: MB/s ≥ 0.8× the redirect, 0 bytes lost',
     ],
@@ -45,9 +44,6 @@ export async function logCapture(): Promise<ScenarioResult> {
   const rd: ToolResult = { tool: 'redirect', runs: [] };
   s.tools.push(cj, rd);
   for (let r = 0; r < runs; r++) {
-    // The launcher (spawned by openBench with this environment) makes its log writers with this cap.
-    const before = process.env.CEJOBS_LOG_MAX_BYTES;
-    process.env.CEJOBS_LOG_MAX_BYTES = String(bytes * 2);
     const b = await openBench(2000, { logMaxBytes: bytes * 2 });
     try {
       const t0 = performance.now();
@@ -59,25 +55,19 @@ export async function logCapture(): Promise<ScenarioResult> {
       let stored = 0;
       let records = 0;
       let other = 0;
-      // The instance log through the logs reader the engine uses (streamed: engine.followLogs
-      // queues records without bound and engine.readLogs holds them all, GBs for 500 MB).
-      const row = b.engine.store.getRun(b.engine.getProject('default').id, name)!;
-      for (const inst of b.engine.store.instancesOfRun(row.seq)) {
-        const logPath = b.engine.layout.logPath(row.id, inst.name);
-        for await (const record of followLogRecords(logPath, { isDone: () => true })) {
-          if (record.stream === 'stdout') {
-            stored += Buffer.byteLength(record.text) + 1;
-            records++;
-          } else other++;
-        }
+      // The stored log read back through the engine, as `ce jobrun logs` and the API read it
+      // (streamed, at most FOLLOW_QUEUE_MAX records ahead of this loop).
+      for await (const { record } of b.engine.followLogs('default', name)) {
+        if (record.stream === 'stdout') {
+          stored += Buffer.byteLength(record.text) + 1;
+          records++;
+        } else other++;
       }
       const readMs = performance.now() - t1;
       const onDisk = dirBytes(path.join(b.home, 'logs')); // the only run of this state home
       cj.runs.push({ wallMs: wall, MBps: mbps(bytes, wall), storedBytes: stored, lostBytes: bytes - stored, records, otherRecords: other, readBackMs: readMs, diskBytes: onDisk });
     } finally {
       await b.done();
-      if (before === undefined) delete process.env.CEJOBS_LOG_MAX_BYTES;
-      else process.env.CEJOBS_LOG_MAX_BYTES = before;
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-bench-redirect-'));
     try {
