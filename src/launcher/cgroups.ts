@@ -66,12 +66,23 @@ export interface LimitSetup {
   drain(): void;
   /**
    * Removes pooled cgroups a previous launcher left (it died before `drain`), except those in
-   * `inUse` (held by attempts it adopted). Busy ones stay.
+   * `inUse` (held by attempts it adopted). Only cgroups named after a launcher pid that is no
+   * longer alive: other launchers (other state homes) share the parent and pool their own.
+   * Busy ones stay.
    */
   removeStale(inUse: Set<string>): void;
 }
 
-const POOLED_NAME = /^pool-\d+-\d+$/;
+const POOLED_NAME = /^pool-(\d+)-\d+$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Empty cgroups kept for reuse, at most this many. */
 export const CGROUP_POOL_SIZE = 256;
@@ -284,7 +295,9 @@ function pooledSetup(
         }
         for (const name of names) {
           const dir = path.join(parent, name);
-          if (POOLED_NAME.test(name) && !inUse.has(dir) && !mine.has(dir)) rmdirQuiet(dir);
+          const owner = POOLED_NAME.exec(name)?.[1];
+          if (owner === undefined || inUse.has(dir) || mine.has(dir)) continue;
+          if (Number(owner) === process.pid || !alive(Number(owner))) rmdirQuiet(dir);
         }
       }
     },

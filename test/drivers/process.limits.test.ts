@@ -181,6 +181,24 @@ describe.skipIf(!cgroupsUsable)(`process driver: cgroups (${probe.mode})`, () =>
     await h.driver.release({ attemptId: second.attemptId });
   });
 
+  it('at start, a launcher removes only the pooled cgroups of launchers that are gone', () => {
+    const setup = detectLimits({ requested: 'auto', parent: cgroupParent });
+    const parents =
+      probe.mode === 'cgroup-v1'
+        ? ['memory', 'cpu', 'pids'].map((c) => path.join(DEFAULT_CGROUP_ROOT, c, cgroupParent)).filter((d) => fs.existsSync(d))
+        : [path.join(fs.existsSync(path.join(DEFAULT_CGROUP_ROOT, 'unified')) ? path.join(DEFAULT_CGROUP_ROOT, 'unified') : DEFAULT_CGROUP_ROOT, cgroupParent)];
+    const deadPid = 4_000_000; // above pid_max: never alive
+    const othersLive = `pool-${process.ppid}-77`; // a live process: another launcher's pool
+    const leftByDead = `pool-${deadPid}-1`;
+    for (const p of parents) for (const n of [othersLive, leftByDead]) fs.mkdirSync(path.join(p, n));
+    setup.removeStale(new Set());
+    for (const p of parents) {
+      expect(fs.existsSync(path.join(p, leftByDead))).toBe(false);
+      expect(fs.existsSync(path.join(p, othersLive))).toBe(true);
+      fs.rmdirSync(path.join(p, othersLive));
+    }
+  });
+
   it('an OOM kill in a pooled cgroup is not charged to the attempt that reuses it', async () => {
     const hog = spec(h.dir, 'hog2', HOG, { memoryBytes: 100 * MB });
     await h.driver.start(hog);
