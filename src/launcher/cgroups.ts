@@ -247,7 +247,9 @@ function pooledSetup(
     cpu,
     create(_attemptId, limits, uid) {
       const after: Written = { memoryBytes: limits.memoryBytes, cpuMillis: limits.cpuMillis, uid };
-      const reused = pool.pop();
+      let reused = pool.pop();
+      // Someone removed it behind our back (an admin, another tool): not reusable.
+      while (reused && !reused.cg.dirs.every((d) => fs.existsSync(d))) reused = pool.pop();
       if (reused) {
         try {
           write(reused.cg, reused.written, after);
@@ -267,7 +269,8 @@ function pooledSetup(
     },
     async release(cg) {
       const state = written.get(cg);
-      if (state && pool.length < CGROUP_POOL_SIZE && cgroupMembers(cg).length === 0) {
+      const reusable = state && pool.length < CGROUP_POOL_SIZE && cg.dirs.every((d) => fs.existsSync(d)) && cgroupMembers(cg).length === 0;
+      if (reusable) {
         if (cg.version === 1 && cg.memoryDir) {
           try {
             writeFile(path.join(cg.memoryDir, 'memory.max_usage_in_bytes'), '0');

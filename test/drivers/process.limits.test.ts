@@ -181,6 +181,22 @@ describe.skipIf(!cgroupsUsable)(`process driver: cgroups (${probe.mode})`, () =>
     await h.driver.release({ attemptId: second.attemptId });
   });
 
+  it('a pooled cgroup removed behind its back is not reused: the next attempt gets a fresh one', async () => {
+    const loop = ['/bin/sh', '-c', 'echo ready; while true; do sleep 0.1; done'];
+    const first = spec(h.dir, 'gone1', loop, { cpuMillis: 300 });
+    const handle = await h.driver.start(first);
+    await waitFor('"ready" in the log', () => readLog(first.logPath).some((r) => r.text === 'ready'));
+    const dirs = (['cpu', 'memory'] as const).map((c) => cgroupDirOf(handle.data.pid as number, c));
+    await h.driver.stop({ attemptId: first.attemptId }, { graceMs: 1000 });
+    await h.exitOf(first.attemptId);
+    await h.driver.release({ attemptId: first.attemptId });
+    for (const d of new Set(dirs)) if (fs.existsSync(d)) fs.rmdirSync(d); // an admin cleans up
+    const second = spec(h.dir, 'gone2', ['/bin/sh', '-c', 'echo ran'], { cpuMillis: 300 });
+    await h.driver.start(second);
+    expect((await h.exitOf(second.attemptId)).outcome).toEqual({ kind: 'exited', exitCode: 0, signal: null });
+    await h.driver.release({ attemptId: second.attemptId });
+  });
+
   it('at start, a launcher removes only the pooled cgroups of launchers that are gone', () => {
     const setup = detectLimits({ requested: 'auto', parent: cgroupParent });
     const parents =
