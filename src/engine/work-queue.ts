@@ -6,10 +6,21 @@
  *
  * Keys carry no payload: the handler re-reads everything it needs from the store, so a dropped
  * or repeated notification can never lose or duplicate work.
+ *
+ * `addThrottled` is for notifications that come in bursts (exits, starts): a key is processed
+ * at most once per `ms`, and — so that a handler whose cost grows with its object (the sync of
+ * a 1,000-index run) never spends more than about a tenth of the time on it — at most once per
+ * `THROTTLE_COST_FACTOR` × its last processing time. A throttled add that arrives while the key
+ * is being processed waits for the throttle too; a plain `add` does not.
  */
 import type { Clock, TimerHandle } from './clock.js';
 
 export type KeyHandler = (key: string) => Promise<void>;
+
+/** A throttled key waits at least this many times its last processing time. */
+export const THROTTLE_COST_FACTOR = 10;
+/** ... but never more than this (ms). */
+export const THROTTLE_COST_MAX_MS = 200;
 
 export interface WorkQueueOptions {
   /** First requeue delay after a handler error. @default 100 */
@@ -25,6 +36,10 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
+  /** Throttled adds that came while their key was processed: key → the throttle asked for. */
+  private readonly dirtyThrottled = new Map<string, number>();
+  /** How long the last processing of each key took (ms, by the clock). */
+  private readonly lastCost = new Map<string, number>();
   private readonly delayed = new Map<string, { at: number; timer: TimerHandle }>();
   private readonly errorCounts = new Map<string, number>();
   /** When each key was last processed (for `addThrottled`), oldest first. */
@@ -74,6 +89,12 @@ export class WorkQueue {
    * instead of one per event (the Kubernetes job controller batches pod events the same way).
    */
   addThrottled(key: string, ms: number): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirtyThrottled.set(key, Math.max(ms, this.dirtyThrottled.get(key) ?? 0));
+      return;
+    }
+    if (ms > 0) ms = Math.max(ms, Math.min(THROTTLE_COST_MAX_MS, THROTTLE_COST_FACTOR * (this.lastCost.get(key) ?? 0)));
     const last = this.lastDone.get(key);
     const elapsed = last === undefined ? Infinity : this.clock.now() - last;
     // elapsed < 0: the wall clock went back since; do not wait for it to catch up
@@ -102,14 +123,16 @@ export class WorkQueue {
     await this.idle();
   }
 
-  private markDone(key: string): void {
+  private markDone(key: string, startedAt: number): void {
     const now = this.clock.now();
     this.lastDone.delete(key);
     this.lastDone.set(key, now);
+    this.lastCost.set(key, Math.max(0, now - startedAt));
     // Forget keys idle for a minute: throttling only matters within bursts.
     for (const [k, t] of this.lastDone) {
       if (now - t < 60_000) break;
       this.lastDone.delete(k);
+      this.lastCost.delete(k);
     }
   }
 
@@ -126,6 +149,7 @@ export class WorkQueue {
         const key = this.queue.shift()!;
         this.queued.delete(key);
         this.processing.add(key);
+        const startedAt = this.clock.now();
         try {
           await this.handler(key);
           this.errorCounts.delete(key);
@@ -142,9 +166,12 @@ export class WorkQueue {
           this.addAfter(key, Math.min(base * 2 ** (n - 1), max));
         } finally {
           this.processing.delete(key);
-          this.markDone(key);
+          this.markDone(key, startedAt);
         }
+        const throttled = this.dirtyThrottled.get(key);
+        this.dirtyThrottled.delete(key);
         if (this.dirty.delete(key)) this.add(key);
+        else if (throttled !== undefined) this.addThrottled(key, throttled);
       }
     } finally {
       this.running = false;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/engine/clock.js';
-import { WorkQueue } from '../../../src/engine/work-queue.js';
+import { THROTTLE_COST_FACTOR, WorkQueue } from '../../../src/engine/work-queue.js';
 
 async function flush(q: WorkQueue): Promise<void> {
   await q.idle();
@@ -49,5 +49,50 @@ describe('WorkQueue.addThrottled', () => {
       await flush(q);
     }
     expect(n).toBe(3);
+  });
+
+  it('waits at least THROTTLE_COST_FACTOR × the last processing time of a costly key', async () => {
+    const clock = new FakeClock();
+    const seen: number[] = [];
+    // Each pass "costs" 8 ms of clock time (a big run's sync).
+    const q = new WorkQueue(clock, async () => {
+      seen.push(clock.now());
+      clock.advance(8);
+    });
+    const t0 = clock.now();
+    q.addThrottled('k', 10);
+    await flush(q);
+    q.addThrottled('k', 10);
+    await flush(q);
+    clock.advance(10 - 0); // the plain window has passed, the cost-based one (80 ms) has not
+    await flush(q);
+    expect(seen).toEqual([t0]);
+    clock.advance(THROTTLE_COST_FACTOR * 8 - 10);
+    await flush(q);
+    expect(seen).toEqual([t0, t0 + 8 + THROTTLE_COST_FACTOR * 8]);
+  });
+
+  it('a throttled add during processing waits for the window; a plain add does not', async () => {
+    const clock = new FakeClock();
+    const seen: number[] = [];
+    let during: (() => void) | undefined;
+    const q = new WorkQueue(clock, async () => {
+      seen.push(clock.now());
+      during?.();
+      during = undefined;
+    });
+    const t0 = clock.now();
+    during = () => q.addThrottled('k', 50);
+    q.add('k');
+    await flush(q);
+    expect(seen).toEqual([t0]); // the burst's add waits
+    clock.advance(50);
+    await flush(q);
+    expect(seen).toEqual([t0, t0 + 50]);
+    during = () => q.add('k');
+    clock.advance(1);
+    q.add('k');
+    await flush(q);
+    expect(seen).toEqual([t0, t0 + 50, t0 + 51, t0 + 51]);
   });
 });
