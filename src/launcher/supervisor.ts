@@ -89,6 +89,14 @@ export const STORAGE_EVERY = 4;
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
+function isEmptyDir(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 function killQuiet(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
@@ -285,8 +293,10 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     }
 
     // A fresh scratch directory: the instance's ephemeral storage and working directory.
-    this.removeScratch(entry.scratch, a.id);
-    fs.mkdirSync(entry.scratch, { recursive: true });
+    if (!isEmptyDir(entry.scratch)) {
+      this.removeScratch(entry.scratch, a.id);
+      fs.mkdirSync(entry.scratch, { recursive: true });
+    }
     if (uid !== null) fs.chownSync(entry.scratch, uid, gidOf(uid));
 
     const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
@@ -484,7 +494,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     this.index.remove(attemptId);
     removeExitRecord(a.entry.workDir, attemptId);
     this.removeMountFiles(a.entry);
-    this.removeScratch(a.entry.scratch, attemptId);
+    // An empty scratch directory stays: removing it is a costly inode eviction on the start
+    // path of the next instance, and the engine removes the run's work directories anyway.
+    if (!isEmptyDir(a.entry.scratch)) this.removeScratch(a.entry.scratch, attemptId);
     if (a.entry.cgroup) await this.options.limits.release(a.entry.cgroup);
     return true;
   }
