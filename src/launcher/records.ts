@@ -7,8 +7,9 @@
  * - `<spec.workDir>/exit-<attemptId>.json`: the attempt's `AttemptExit`, written before the exit
  *   is pushed to anyone, removed on `release`.
  *
- * Every write is atomic: a temporary file in the same directory, then a rename. Nothing is
- * fsynced: these files must outlive a crash of the launcher or the server *process*, which the
+ * Index entries are written atomically (a temporary file in the same directory, then a
+ * rename); exit records in place, which is as safe for a new file (see `writeExitRecord`).
+ * Nothing is fsynced: these files must outlive a crash of the launcher or the server *process*, which the
  * page cache guarantees; a crash of the machine ends every instance anyway (an fsync per exit
  * cost about 1 ms per instance for no gain).
  */
@@ -64,9 +65,21 @@ export function exitRecordPath(workDir: string, attemptId: string): string {
   return path.join(workDir, `exit-${attemptId}.json`);
 }
 
+/**
+ * Written in place, not through a rename: the file is new (one per attempt id), so a crash in
+ * the middle leaves a record that does not parse, which reads as no record — the same as a
+ * crash just before writing it (the attempt is then found ended with its exit unknown).
+ */
 export function writeExitRecord(workDir: string, exit: AttemptExit): void {
-  fs.mkdirSync(workDir, { recursive: true });
-  writeJsonAtomic(exitRecordPath(workDir, exit.attemptId), exit);
+  const file = exitRecordPath(workDir, exit.attemptId);
+  const json = JSON.stringify(exit);
+  try {
+    fs.writeFileSync(file, json);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fs.mkdirSync(workDir, { recursive: true });
+    fs.writeFileSync(file, json);
+  }
 }
 
 export function readExitRecord(workDir: string, attemptId: string): AttemptExit | null {
