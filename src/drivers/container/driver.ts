@@ -27,7 +27,7 @@ import type {
   RecoveredAttempt,
 } from '../driver.js';
 import { outcomeOfExitCode } from '../exit-code.js';
-import { ExitListeners } from '../exit-listeners.js';
+import { ExitListeners, heldExits } from '../exit-listeners.js';
 import { InFlightStarts } from '../in-flight-starts.js';
 import { connectEngine, errorMessage, statusOf, type EngineConnection, type EngineKind } from './engine.js';
 import { containerNameOf, createOptionsOf, LABEL, materializeMounts, normalizeImage, removeMounts } from './create.js';
@@ -668,8 +668,7 @@ class ContainerDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    const held = [...this.attempts.values()].filter((a) => a.exit).map((a) => a.exit!);
-    return this.listeners.subscribe(listener, held);
+    return this.listeners.subscribe(listener, heldExits(this.attempts.values()));
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,7 @@ import type {
   InstanceSpec,
   RecoveredAttempt,
 } from '../driver.js';
-import { ExitListeners } from '../exit-listeners.js';
+import { ExitListeners, heldExits } from '../exit-listeners.js';
 import { InFlightStarts } from '../in-flight-starts.js';
 import { createKubeApi, errorMessage, statusOf, type KubeApi } from './api.js';
 import { resolveOptions, type KubernetesDriverOptions, type ResolvedOptions } from './config.js';
@@ -639,8 +639,7 @@ export class KubernetesDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    const held = [...this.attempts.values()].filter((a) => a.exit).map((a) => a.exit!);
-    return this.listeners.subscribe(listener, held);
+    return this.listeners.subscribe(listener, heldExits(this.attempts.values()));
   }
 
   async close(): Promise<void> {
