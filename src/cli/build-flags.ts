@@ -19,60 +19,60 @@ import { flag, intParser } from './options.js';
 export type BuildFlagVariant = 'job-create' | 'job-update' | 'build-create' | 'build-update';
 
 interface FlagDef {
-  /** Option key as commander names it, per naming (job / build). */
-  key: { job: string; build: string };
   flags: { job: string; build: string };
   aliases: { job: string[]; build: string[] };
   help: string;
   parse?: (v: string) => unknown;
 }
 
-const DEFS: FlagDef[] = [
+/** `--build-source`: what it sets depends on its value (a Git URL or a local directory). */
+const SOURCE: FlagDef = {
+  flags: { job: '--build-source <source>', build: '--source <source>' },
+  aliases: { job: ['--source', '--bsrc', '--src'], build: ['--src'] },
+  help: 'Source to build: a Git URL (https://, ssh://, file://, user@host:path) or a local directory such as .',
+};
+
+/** The flags that each set one build field to their value, in help order after `SOURCE`. */
+const FIELDS: (FlagDef & { field: keyof BuildSpec })[] = [
   {
-    key: { job: 'buildSource', build: 'source' },
-    flags: { job: '--build-source <source>', build: '--source <source>' },
-    aliases: { job: ['--source', '--bsrc', '--src'], build: ['--src'] },
-    help: 'Source to build: a Git URL (https://, ssh://, file://, user@host:path) or a local directory such as .',
-  },
-  {
-    key: { job: 'buildCommit', build: 'commit' },
+    field: 'source_revision',
     flags: { job: '--build-commit <revision>', build: '--commit <revision>' },
     aliases: { job: ['--commit', '--bcm', '--cm', '--revision'], build: ['--cm', '--revision'] },
     help: 'Git branch, tag or commit to build (default: the repository HEAD)',
   },
   {
-    key: { job: 'buildContextDir', build: 'contextDir' },
+    field: 'source_context_dir',
     flags: { job: '--build-context-dir <dir>', build: '--context-dir <dir>' },
     aliases: { job: ['--context-dir', '--bcdr', '--cdr'], build: ['--cdr'] },
     help: 'Directory inside the source to build from',
   },
   {
-    key: { job: 'buildDockerfile', build: 'dockerfile' },
+    field: 'strategy_spec_file',
     flags: { job: '--build-dockerfile <file>', build: '--dockerfile <file>' },
     aliases: { job: ['--dockerfile', '--bdf', '--df'], build: ['--df'] },
     help: 'Dockerfile, relative to the context directory (dockerfile strategy; default Dockerfile)',
   },
   {
-    key: { job: 'buildGitRepoSecret', build: 'gitRepoSecret' },
+    field: 'source_secret',
     flags: { job: '--build-git-repo-secret <secret>', build: '--git-repo-secret <secret>' },
     aliases: { job: ['--git-repo-secret', '--bgrs', '--grs', '--repo'], build: ['--grs', '--repo'] },
     help: 'SSH secret (ce secret create --format ssh) to clone an ssh:// Git URL',
   },
   {
-    key: { job: 'buildStrategy', build: 'strategy' },
+    field: 'strategy_type',
     flags: { job: '--build-strategy <strategy>', build: '--strategy <strategy>' },
     aliases: { job: ['--strategy', '--bstr', '--str'], build: ['--str'] },
     help: "dockerfile (container driver) or source (process driver); default: the server driver's",
   },
   {
-    key: { job: 'buildTimeout', build: 'timeout' },
+    field: 'timeout',
     flags: { job: '--build-timeout <seconds>', build: '--timeout <seconds>' },
     aliases: { job: ['--bto'], build: ['--to'] },
     help: 'Seconds the build may take, 1-3600 (default 600)',
     parse: intParser(1, 3600),
   },
   {
-    key: { job: 'buildCommand', build: 'buildCommand' },
+    field: 'source_build_command',
     flags: { job: '--build-command <command>', build: '--build-command <command>' },
     aliases: { job: ['--bcmd'], build: ['--bcmd'] },
     help: 'source strategy: shell command run in the snapshot (default npm ci when package-lock.json exists)',
@@ -93,9 +93,11 @@ export interface BuildFlags {
 /** Adds the build flags; returns the reader of the parsed options. */
 export function addBuildFlags(cmd: Command, variant: BuildFlagVariant): (opts: Record<string, unknown>) => BuildFlags {
   const naming = variant.startsWith('job') ? 'job' : 'build';
-  for (const d of DEFS) {
-    flag(cmd, d.flags[naming], d.help, { aliases: d.aliases[naming], ...(d.parse ? { parse: d.parse } : {}) });
-  }
+  // The key commander gives each option's value.
+  const keyOf = (d: FlagDef): string =>
+    flag(cmd, d.flags[naming], d.help, { aliases: d.aliases[naming], ...(d.parse ? { parse: d.parse } : {}) }).attributeName();
+  const sourceKey = keyOf(SOURCE);
+  const fieldKeys = FIELDS.map((d) => ({ field: d.field, key: keyOf(d) }));
   if (naming === 'build') flag(cmd, '--include-node-modules', 'source strategy: copy node_modules into the snapshot too');
   if (variant === 'job-update') {
     flag(cmd, '--rebuild', 'Build the job again from its build (source as configured) and run the new image');
@@ -104,10 +106,9 @@ export function addBuildFlags(cmd: Command, variant: BuildFlagVariant): (opts: R
     flag(cmd, '--build-git-repo-secret-clear', 'Clone without an SSH secret');
   }
   return (opts) => {
-    const get = (i: number): unknown => opts[DEFS[i]!.key[naming]];
     const spec: Partial<BuildSpec> = {};
     let localDir: string | undefined;
-    const source = get(0) as string | undefined;
+    const source = opts[sourceKey] as string | undefined;
     if (source !== undefined) {
       if (GIT_URL.test(source)) {
         spec.source_type = 'git';
@@ -115,19 +116,15 @@ export function addBuildFlags(cmd: Command, variant: BuildFlagVariant): (opts: R
       } else {
         const dir = path.resolve(source);
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-          throw new UsageError(`${DEFS[0]!.flags[naming].split(' ')[0]} "${source}" is neither a Git URL nor a directory.`);
+          throw new UsageError(`${SOURCE.flags[naming].split(' ')[0]} "${source}" is neither a Git URL nor a directory.`);
         }
         spec.source_type = 'local';
         localDir = dir;
       }
     }
-    if (get(1) !== undefined) spec.source_revision = get(1) as string;
-    if (get(2) !== undefined) spec.source_context_dir = get(2) as string;
-    if (get(3) !== undefined) spec.strategy_spec_file = get(3) as string;
-    if (get(4) !== undefined) spec.source_secret = get(4) as string;
-    if (get(5) !== undefined) spec.strategy_type = get(5) as BuildSpec['strategy_type'];
-    if (get(6) !== undefined) spec.timeout = get(6) as number;
-    if (get(7) !== undefined) spec.source_build_command = get(7) as string;
+    for (const { field, key } of fieldKeys) {
+      if (opts[key] !== undefined) (spec as Record<string, unknown>)[field] = opts[key];
+    }
     if (opts.includeNodeModules === true) spec.source_include_node_modules = true;
     const any = Object.keys(spec).length > 0 || opts.rebuild === true;
     return { spec, ...(localDir ? { localDir } : {}), any };

@@ -40,3 +40,10 @@ function deliver(listener: ExitListener, exit: AttemptExit): void {
     // a listener's failure is its own
   }
 }
+
+/** The exits of the attempts a driver still holds (exited, not yet released): what `subscribe` replays. */
+export function heldExits(attempts: Iterable<{ exit?: AttemptExit | undefined }>): AttemptExit[] {
+  const held: AttemptExit[] = [];
+  for (const a of attempts) if (a.exit) held.push(a.exit);
+  return held;
+}

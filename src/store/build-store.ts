@@ -5,14 +5,9 @@
 import type { BuildRunStatus, BuildRunStatusDetails, BuildSpec } from '../domain/builds.js';
 import type { Db } from './database.js';
 import type { Page } from './rows.js';
-import { opt, pageByName, Statements, type ListOptions, type Raw } from './sql.js';
+import { opt, ProjectRows, Statements, taggedColumns, taggedRow, type ListOptions, type Raw, type TaggedRow } from './sql.js';
 
-export interface BuildRow {
-  id: string;
-  projectId: string;
-  name: string;
-  createdMs: number;
-  entityTag: string;
+export interface BuildRow extends TaggedRow {
   spec: BuildSpec;
 }
 
@@ -30,14 +25,7 @@ export interface BuildRunRow {
 }
 
 function toBuild(r: Raw): BuildRow {
-  return {
-    id: r.id as string,
-    projectId: r.project_id as string,
-    name: r.name as string,
-    createdMs: r.created_ms as number,
-    entityTag: r.entity_tag as string,
-    spec: JSON.parse(r.spec as string) as BuildSpec,
-  };
+  return { ...taggedRow(r), spec: JSON.parse(r.spec as string) as BuildSpec };
 }
 
 function toBuildRun(r: Raw): BuildRunRow {
@@ -58,9 +46,13 @@ function toBuildRun(r: Raw): BuildRunRow {
 
 export class BuildStore {
   private readonly statements: Statements;
+  private readonly builds: ProjectRows<BuildRow>;
+  private readonly runs: ProjectRows<BuildRunRow>;
 
   constructor(db: Db) {
     this.statements = new Statements(db);
+    this.builds = new ProjectRows(this.statements, 'builds', toBuild);
+    this.runs = new ProjectRows(this.statements, 'build_runs', toBuildRun);
   }
 
   private q(sql: string) {
@@ -69,30 +61,23 @@ export class BuildStore {
 
   // ── builds ──────────────────────────────────────────────────────────────────────────────
   insertBuild(b: BuildRow): void {
-    this.q('INSERT INTO builds (id, project_id, name, created_ms, entity_tag, spec) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(b.id, b.projectId, b.name, b.createdMs, b.entityTag, JSON.stringify(b.spec));
+    this.builds.insert({ ...taggedColumns(b), spec: JSON.stringify(b.spec) });
   }
 
   getBuild(projectId: string, name: string): BuildRow | undefined {
-    const r = this.q('SELECT * FROM builds WHERE project_id = ? AND name = ?').get(projectId, name) as Raw | undefined;
-    return r && toBuild(r);
+    return this.builds.get(projectId, name);
   }
 
   listBuilds(projectId: string, options: ListOptions = {}): Page<BuildRow> {
-    return pageByName(
-      options,
-      (after, n) => this.q('SELECT * FROM builds WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n),
-      toBuild,
-    );
+    return this.builds.page(projectId, options);
   }
 
   updateBuild(projectId: string, name: string, spec: BuildSpec, entityTag: string): void {
-    this.q('UPDATE builds SET spec = ?, entity_tag = ? WHERE project_id = ? AND name = ?')
-      .run(JSON.stringify(spec), entityTag, projectId, name);
+    this.builds.update(projectId, name, { spec: JSON.stringify(spec), entity_tag: entityTag });
   }
 
   deleteBuild(projectId: string, name: string): boolean {
-    return this.q('DELETE FROM builds WHERE project_id = ? AND name = ?').run(projectId, name).changes > 0;
+    return this.builds.delete(projectId, name);
   }
 
   // ── build runs ──────────────────────────────────────────────────────────────────────────
@@ -104,21 +89,12 @@ export class BuildStore {
   }
 
   getBuildRun(projectId: string, name: string): BuildRunRow | undefined {
-    const r = this.q('SELECT * FROM build_runs WHERE project_id = ? AND name = ?').get(projectId, name) as Raw | undefined;
-    return r && toBuildRun(r);
+    return this.runs.get(projectId, name);
   }
 
   /** Build runs of a project by name; `buildName` filters. */
   listBuildRuns(projectId: string, options: ListOptions & { buildName?: string } = {}): Page<BuildRunRow> {
-    return pageByName(
-      options,
-      (after, n) =>
-        options.buildName === undefined
-          ? this.q('SELECT * FROM build_runs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n)
-          : this.q('SELECT * FROM build_runs WHERE project_id = ? AND build_name = ? AND name > ? ORDER BY name LIMIT ?')
-              .all(projectId, options.buildName, after, n),
-      toBuildRun,
-    );
+    return this.runs.page(projectId, options, { build_name: options.buildName });
   }
 
   /** Build runs not yet terminal (in every project), oldest first. */
@@ -132,7 +108,7 @@ export class BuildStore {
   }
 
   deleteBuildRun(projectId: string, name: string): boolean {
-    return this.q('DELETE FROM build_runs WHERE project_id = ? AND name = ?').run(projectId, name).changes > 0;
+    return this.runs.delete(projectId, name);
   }
 
   // ── job links ───────────────────────────────────────────────────────────────────────────
@@ -160,7 +136,7 @@ export class BuildStore {
   /** Removes every build and build run of a project. */
   deleteAllOfProject(projectId: string): void {
     this.q('DELETE FROM job_builds WHERE project_id = ?').run(projectId);
-    this.q('DELETE FROM build_runs WHERE project_id = ?').run(projectId);
-    this.q('DELETE FROM builds WHERE project_id = ?').run(projectId);
+    this.runs.deleteAllOfProject(projectId);
+    this.builds.deleteAllOfProject(projectId);
   }
 }

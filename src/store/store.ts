@@ -4,7 +4,7 @@
  */
 import { BuildStore } from './build-store.js';
 import type { Db } from './database.js';
-import { json, opt, pageByName, Statements, type ListOptions, type Raw } from './sql.js';
+import { json, opt, ProjectRows, Statements, taggedColumns, taggedRow, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
 import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
@@ -23,14 +23,7 @@ function toProject(r: Raw): ProjectRow {
 }
 
 function toJob(r: Raw): JobRow {
-  return {
-    id: r.id as string,
-    projectId: r.project_id as string,
-    name: r.name as string,
-    createdMs: r.created_ms as number,
-    entityTag: r.entity_tag as string,
-    spec: JSON.parse(r.spec as string),
-  };
+  return { ...taggedRow(r), spec: JSON.parse(r.spec as string) };
 }
 
 function toRun(r: Raw): RunRow {
@@ -105,6 +98,8 @@ export class Store {
   constructor(db: Db) {
     this.db = db;
     this.statements = new Statements(db);
+    this.jobs = new ProjectRows(this.statements, 'jobs', toJob);
+    this.runs = new ProjectRows(this.statements, 'job_runs', toRun);
     this.config = new ConfigStore(db);
     this.builds = new BuildStore(db);
   }
@@ -114,6 +109,8 @@ export class Store {
   }
 
   private readonly statements: Statements;
+  private readonly jobs: ProjectRows<JobRow>;
+  private readonly runs: ProjectRows<RunRow>;
   private readonly instanceCache = new InstanceCache();
 
   /** A prepared statement, compiled once per SQL text. */
@@ -153,7 +150,7 @@ export class Store {
   deleteProject(id: string): void {
     this.config.deleteAllOfProject(id);
     this.builds.deleteAllOfProject(id);
-    this.q('DELETE FROM jobs WHERE project_id = ?').run(id);
+    this.jobs.deleteAllOfProject(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
   }
 
@@ -163,30 +160,23 @@ export class Store {
 
   // ── jobs ────────────────────────────────────────────────────────────────────────────────
   insertJob(j: JobRow): void {
-    this.q('INSERT INTO jobs (id, project_id, name, created_ms, entity_tag, spec) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(j.id, j.projectId, j.name, j.createdMs, j.entityTag, JSON.stringify(j.spec));
+    this.jobs.insert({ ...taggedColumns(j), spec: JSON.stringify(j.spec) });
   }
 
   getJob(projectId: string, name: string): JobRow | undefined {
-    const r = this.q('SELECT * FROM jobs WHERE project_id = ? AND name = ?').get(projectId, name) as Raw | undefined;
-    return r && toJob(r);
+    return this.jobs.get(projectId, name);
   }
 
   listJobs(projectId: string, options: ListOptions = {}): Page<JobRow> {
-    return pageByName(
-      options,
-      (after, n) => this.q('SELECT * FROM jobs WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n),
-      toJob,
-    );
+    return this.jobs.page(projectId, options);
   }
 
   updateJob(projectId: string, name: string, spec: JobRow['spec'], entityTag: string): void {
-    this.q('UPDATE jobs SET spec = ?, entity_tag = ? WHERE project_id = ? AND name = ?')
-      .run(JSON.stringify(spec), entityTag, projectId, name);
+    this.jobs.update(projectId, name, { spec: JSON.stringify(spec), entity_tag: entityTag });
   }
 
   deleteJob(projectId: string, name: string): void {
-    this.q('DELETE FROM jobs WHERE project_id = ? AND name = ?').run(projectId, name);
+    this.jobs.delete(projectId, name);
   }
 
   // ── job runs ────────────────────────────────────────────────────────────────────────────
@@ -215,10 +205,7 @@ export class Store {
   }
 
   getRun(projectId: string, name: string): RunRow | undefined {
-    const r = this.q('SELECT * FROM job_runs WHERE project_id = ? AND name = ?').get(projectId, name) as
-      | Raw
-      | undefined;
-    return r && toRun(r);
+    return this.runs.get(projectId, name);
   }
 
   getRunBySeq(seq: number): RunRow | undefined {
@@ -239,16 +226,7 @@ export class Store {
 
   /** Runs of a project (not being deleted), by name; `jobName` filters. */
   listRuns(projectId: string, options: ListOptions & { jobName?: string } = {}): Page<RunRow> {
-    return pageByName(
-      options,
-      (after, n) =>
-        options.jobName === undefined
-          ? this.q('SELECT * FROM job_runs WHERE project_id = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?').all(projectId, after, n)
-          : this.q(
-              'SELECT * FROM job_runs WHERE project_id = ? AND job_name = ? AND deleting = 0 AND name > ? ORDER BY name LIMIT ?',
-            ).all(projectId, options.jobName, after, n),
-      toRun,
-    );
+    return this.runs.page(projectId, options, { job_name: options.jobName, deleting: 0 });
   }
 
   /** Sequence numbers of runs that are not terminal or are being deleted (the engine's work). */

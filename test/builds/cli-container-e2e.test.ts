@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { ceInHome } from '../cli/local-ce.js';
 import { makeGitRepo, sourceFiles, writeTree } from './fixtures.js';
 
 const env = inject('containers');
@@ -28,16 +28,7 @@ for (const kind of ['podman', 'docker'] as const) {
     let server: RunningServer | undefined;
     const images: string[] = [];
 
-    async function ce(...argv: string[]): Promise<{ code: number; out: string }> {
-      let out = '';
-      const code = await runCli(argv, {
-        stdout: { write: (s: string) => (out += s) },
-        stderr: { write: (s: string) => (out += s) },
-        env: { CEJOBS_HOME: home, CEJOBS_NO_AUTOSTART: '1', PATH: process.env.PATH, NO_COLOR: '1' },
-        isTTY: false,
-      }, { pollMs: 200 });
-      return { code, out };
-    }
+    const ce = (...argv: string[]) => ceInHome(home, argv, { pollMs: 200 });
 
     async function runOutput(job: string, run: string): Promise<string> {
       const r = await ce('jobrun', 'submit', '--job', job, '--name', run, '--wait', '--wait-timeout', '120');

@@ -8,25 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWritable } from '../../src/builders/tree.js';
-import { runCli } from '../../src/cli/main.js';
 import { shutdownLauncher } from '../../src/drivers/process/driver.js';
 import { startServer } from '../../src/server/serve.js';
+import { ceInHome } from '../cli/local-ce.js';
 import { makeGitRepo, until, writeTree } from './fixtures.js';
 
 let home: string;
 let work: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 
-async function ce(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await runCli(argv, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (out += s) },
-    env: { CEJOBS_HOME: home, CEJOBS_NO_AUTOSTART: '1', PATH: process.env.PATH, NO_COLOR: '1' },
-    isTTY: false,
-  }, { pollMs: 100 });
-  return { code, out };
-}
+const ce = (...argv: string[]) => ceInHome(home, argv, { pollMs: 100 });
 
 async function runOutput(job: string, run: string): Promise<string> {
   const r = await ce('jobrun', 'submit', '--job', job, '--name', run, '--wait', '--wait-timeout', '60');

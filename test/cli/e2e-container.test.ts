@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { ceInHome } from './local-ce.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 
 const env = inject('containers');
@@ -19,16 +19,7 @@ const registry = 'skip' in env.registry ? undefined : env.registry;
 const homes: string[] = [];
 const main = path.resolve(__dirname, '../../src/cli/main.ts');
 
-async function ce(home: string, ...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await runCli(argv, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (out += s) },
-    env: { CEJOBS_HOME: home, CEJOBS_NO_AUTOSTART: '1', PATH: process.env.PATH, NO_COLOR: '1' },
-    isTTY: false,
-  });
-  return { code, out };
-}
+const ce = (home: string, ...argv: string[]) => ceInHome(home, argv);
 
 afterAll(() => {
   for (const h of homes) fs.rmSync(h, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { useApp } from '../lib/app-context.js';
 import { Dialog } from './Dialog.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { Field } from './Field.js';
+import { FormFooter } from './FormFooter.js';
 import { KeyValueEditor, toData, toRows, type KV } from './KeyValueEditor.js';
 
 export function ConfigMapDialog(props: { name?: string; onClose: () => void; onSaved: () => void }) {
@@ -43,14 +44,7 @@ export function ConfigMapDialog(props: { name?: string; onClose: () => void; onS
           {rows ? <KeyValueEditor rows={rows} onChange={setRows} /> : <p className="muted">Loading…</p>}
           <ErrorBanner error={error} title="The config map was not saved" />
         </div>
-        <footer className="dialog-foot">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!rows}>
-            {editing ? 'Save' : 'Create'}
-          </button>
-        </footer>
+        <FormFooter onCancel={props.onClose} submit={editing ? 'Save' : 'Create'} disabled={!rows} />
       </form>
     </Dialog>
   );

@@ -5,8 +5,10 @@ import { age, useTick } from '../lib/format.js';
 import { useLive } from '../lib/use-live.js';
 import { ConfigMapDialog } from './ConfigMapDialog.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { DataTable } from './DataTable.js';
 import { Empty } from './Empty.js';
 import { ErrorBanner } from './ErrorBanner.js';
+import { RowEditDelete } from './RowEditDelete.js';
 
 export function ConfigMapsPage() {
   const { client, project } = useApp();
@@ -29,41 +31,22 @@ export function ConfigMapsPage() {
       <ErrorBanner error={list.error} title="Could not list the config maps" />
       {list.data && list.data.length === 0 ? <Empty title="No config maps yet" /> : null}
       {list.data && list.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table" aria-label="Config maps">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Keys</th>
-                <th scope="col">Age</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <tr key={c.id}>
-                  <td data-label="Name" className="strong">
-                    {c.name}
-                  </td>
-                  <td data-label="Keys" className="mono clip">
-                    {Object.keys(c.data).join(', ') || '—'}
-                  </td>
-                  <td data-label="Age">{age(c.created_at, now)}</td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setOpen({ kind: 'edit', name: c.name })} aria-label={`Edit ${c.name}`}>
-                      Edit
-                    </button>
-                    <button type="button" className="small danger-text" onClick={() => setOpen({ kind: 'delete', name: c.name })} aria-label={`Delete ${c.name}`}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Config maps" columns={['Name', 'Keys', 'Age']} actions>
+          {list.data.map((c) => (
+            <tr key={c.id}>
+              <td data-label="Name" className="strong">
+                {c.name}
+              </td>
+              <td data-label="Keys" className="mono clip">
+                {Object.keys(c.data).join(', ') || '—'}
+              </td>
+              <td data-label="Age">{age(c.created_at, now)}</td>
+              <td className="actions">
+                <RowEditDelete name={c.name} onEdit={() => setOpen({ kind: 'edit', name: c.name })} onDelete={() => setOpen({ kind: 'delete', name: c.name })} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {open?.kind === 'create' ? <ConfigMapDialog onClose={() => setOpen(null)} onSaved={done} /> : null}
       {open?.kind === 'edit' ? <ConfigMapDialog name={open.name} onClose={() => setOpen(null)} onSaved={done} /> : null}

@@ -12,6 +12,7 @@ import { Dialog } from './Dialog.js';
 import { EnvEditor } from './EnvEditor.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { Field } from './Field.js';
+import { FormFooter } from './FormFooter.js';
 import { MountsEditor } from './MountsEditor.js';
 import { ResourceFields } from './ResourceFields.js';
 
@@ -158,14 +159,7 @@ export function JobDialog(props: { name?: string; onClose: () => void; onSaved: 
               <ErrorBanner error={error} title={editing ? 'The job was not saved' : 'The job was not created'} />
             </div>
           </div>
-          <footer className="dialog-foot">
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              {busy ? 'Saving…' : editing ? 'Save' : 'Create'}
-            </button>
-          </footer>
+          <FormFooter onCancel={props.onClose} submit={busy ? 'Saving…' : editing ? 'Save' : 'Create'} disabled={busy} />
         </form>
       )}
     </Dialog>

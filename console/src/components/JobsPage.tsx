@@ -6,10 +6,12 @@ import { age, commandLine, useTick } from '../lib/format.js';
 import { navigate, paths } from '../lib/router.js';
 import { useLive } from '../lib/use-live.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { DataTable } from './DataTable.js';
 import { Empty } from './Empty.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { JobDialog } from './JobDialog.js';
 import { Link } from './Link.js';
+import { RowEditDelete } from './RowEditDelete.js';
 import { SubmitRunDialog } from './SubmitRunDialog.js';
 
 type Open = { kind: 'create' } | { kind: 'edit'; name: string } | { kind: 'submit'; job: ApiJob } | { kind: 'delete'; name: string } | null;
@@ -40,50 +42,29 @@ export function JobsPage() {
         </Empty>
       ) : null}
       {list.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table" aria-label="Jobs">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Image or command</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Age</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((j) => (
-                <tr key={j.id}>
-                  <td data-label="Name">
-                    <Link to={paths.job(j.name)} className="strong">
-                      {j.name}
-                    </Link>
-                  </td>
-                  <td data-label="Mode">{j.run_mode}</td>
-                  <td data-label="Image or command" className="mono clip" title={j.image_reference || commandLine(j.run_commands, j.run_arguments)}>
-                    {j.image_reference || commandLine(j.run_commands, j.run_arguments) || '—'}
-                  </td>
-                  <td data-label="Last run">{j.last_job_run ? <Link to={paths.run(j.last_job_run.name)}>{j.last_job_run.name}</Link> : <span className="muted">never</span>}</td>
-                  <td data-label="Age">{age(j.created_at, now)}</td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setOpen({ kind: 'submit', job: j })} aria-label={`Submit a run of ${j.name}`}>
-                      Submit run
-                    </button>
-                    <button type="button" className="small" onClick={() => setOpen({ kind: 'edit', name: j.name })} aria-label={`Edit ${j.name}`}>
-                      Edit
-                    </button>
-                    <button type="button" className="small danger-text" onClick={() => setOpen({ kind: 'delete', name: j.name })} aria-label={`Delete ${j.name}`}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Jobs" columns={['Name', 'Mode', 'Image or command', 'Last run', 'Age']} actions>
+          {list.map((j) => (
+            <tr key={j.id}>
+              <td data-label="Name">
+                <Link to={paths.job(j.name)} className="strong">
+                  {j.name}
+                </Link>
+              </td>
+              <td data-label="Mode">{j.run_mode}</td>
+              <td data-label="Image or command" className="mono clip" title={j.image_reference || commandLine(j.run_commands, j.run_arguments)}>
+                {j.image_reference || commandLine(j.run_commands, j.run_arguments) || '—'}
+              </td>
+              <td data-label="Last run">{j.last_job_run ? <Link to={paths.run(j.last_job_run.name)}>{j.last_job_run.name}</Link> : <span className="muted">never</span>}</td>
+              <td data-label="Age">{age(j.created_at, now)}</td>
+              <td className="actions">
+                <button type="button" className="small" onClick={() => setOpen({ kind: 'submit', job: j })} aria-label={`Submit a run of ${j.name}`}>
+                  Submit run
+                </button>
+                <RowEditDelete name={j.name} onEdit={() => setOpen({ kind: 'edit', name: j.name })} onDelete={() => setOpen({ kind: 'delete', name: j.name })} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {open?.kind === 'create' || open?.kind === 'edit' ? (
         <JobDialog

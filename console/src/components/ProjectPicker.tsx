@@ -5,6 +5,7 @@ import { useApp } from '../lib/app-context.js';
 import { Dialog } from './Dialog.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { Field } from './Field.js';
+import { FormFooter } from './FormFooter.js';
 
 const NEW = '\u0000new';
 
@@ -68,14 +69,7 @@ export function ProjectPicker() {
               </Field>
               <ErrorBanner error={error} />
             </div>
-            <footer className="dialog-foot">
-              <button type="button" onClick={() => setCreating(false)}>
-                Cancel
-              </button>
-              <button type="submit" className="primary">
-                Create
-              </button>
-            </footer>
+            <FormFooter onCancel={() => setCreating(false)} submit="Create" />
           </form>
         </Dialog>
       ) : null}

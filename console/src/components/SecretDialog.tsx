@@ -8,6 +8,7 @@ import { useApp } from '../lib/app-context.js';
 import { Dialog } from './Dialog.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { Field } from './Field.js';
+import { FormFooter } from './FormFooter.js';
 import { KeyValueEditor, toData, toRows, type KV } from './KeyValueEditor.js';
 
 const TEMPLATES: Record<SecretFormat, string[]> = {
@@ -79,14 +80,7 @@ export function SecretDialog(props: { name?: string; onClose: () => void; onSave
           {rows ? <KeyValueEditor rows={rows} onChange={setRows} secret fixedKeys={format !== 'generic'} /> : <p className="muted">Loading…</p>}
           <ErrorBanner error={error} title="The secret was not saved" />
         </div>
-        <footer className="dialog-foot">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!rows}>
-            {editing ? 'Save' : 'Create'}
-          </button>
-        </footer>
+        <FormFooter onCancel={props.onClose} submit={editing ? 'Save' : 'Create'} disabled={!rows} />
       </form>
     </Dialog>
   );

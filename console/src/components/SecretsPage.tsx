@@ -7,8 +7,10 @@ import { useApp } from '../lib/app-context.js';
 import { age, useTick } from '../lib/format.js';
 import { useLive } from '../lib/use-live.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { DataTable } from './DataTable.js';
 import { Empty } from './Empty.js';
 import { ErrorBanner } from './ErrorBanner.js';
+import { RowEditDelete } from './RowEditDelete.js';
 import { SecretDialog } from './SecretDialog.js';
 
 export function SecretsPage() {
@@ -48,62 +50,42 @@ export function SecretsPage() {
       <ErrorBanner error={list.error ?? error} />
       {list.data && list.data.length === 0 ? <Empty title="No secrets yet" /> : null}
       {list.data && list.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table" aria-label="Secrets">
-            <thead>
+        <DataTable label="Secrets" columns={['Name', 'Format', 'Keys', 'Age']} actions>
+          {list.data.map((s) => (
+            <Fragment key={s.id}>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Format</th>
-                <th scope="col">Keys</th>
-                <th scope="col">Age</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+                <td data-label="Name" className="strong">
+                  {s.name}
+                </td>
+                <td data-label="Format">{s.format}</td>
+                <td data-label="Keys" className="mono clip">
+                  {Object.keys(s.data).join(', ') || '—'}
+                </td>
+                <td data-label="Age">{age(s.created_at, now)}</td>
+                <td className="actions">
+                  <button type="button" className="small" aria-expanded={Boolean(revealed[s.name])} onClick={() => toggle(s.name)} aria-label={`${revealed[s.name] ? 'Hide' : 'Reveal'} values of ${s.name}`}>
+                    {revealed[s.name] ? 'Hide' : 'Reveal'}
+                  </button>
+                  <RowEditDelete name={s.name} onEdit={() => setOpen({ kind: 'edit', name: s.name })} onDelete={() => setOpen({ kind: 'delete', name: s.name })} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((s) => (
-                <Fragment key={s.id}>
-                  <tr>
-                    <td data-label="Name" className="strong">
-                      {s.name}
-                    </td>
-                    <td data-label="Format">{s.format}</td>
-                    <td data-label="Keys" className="mono clip">
-                      {Object.keys(s.data).join(', ') || '—'}
-                    </td>
-                    <td data-label="Age">{age(s.created_at, now)}</td>
-                    <td className="actions">
-                      <button type="button" className="small" aria-expanded={Boolean(revealed[s.name])} onClick={() => toggle(s.name)} aria-label={`${revealed[s.name] ? 'Hide' : 'Reveal'} values of ${s.name}`}>
-                        {revealed[s.name] ? 'Hide' : 'Reveal'}
-                      </button>
-                      <button type="button" className="small" onClick={() => setOpen({ kind: 'edit', name: s.name })} aria-label={`Edit ${s.name}`}>
-                        Edit
-                      </button>
-                      <button type="button" className="small danger-text" onClick={() => setOpen({ kind: 'delete', name: s.name })} aria-label={`Delete ${s.name}`}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                  {revealed[s.name] ? (
-                    <tr className="revealed">
-                      <td colSpan={5}>
-                        <dl className="kv-list">
-                          {Object.entries(revealed[s.name]!).map(([k, v]) => (
-                            <div key={k}>
-                              <dt>{k}</dt>
-                              <dd className="mono">{v}</dd>
-                            </div>
-                          ))}
-                        </dl>
-                      </td>
-                    </tr>
-                  ) : null}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              {revealed[s.name] ? (
+                <tr className="revealed">
+                  <td colSpan={5}>
+                    <dl className="kv-list">
+                      {Object.entries(revealed[s.name]!).map(([k, v]) => (
+                        <div key={k}>
+                          <dt>{k}</dt>
+                          <dd className="mono">{v}</dd>
+                        </div>
+                      ))}
+                    </dl>
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
+          ))}
+        </DataTable>
       ) : null}
       {open?.kind === 'create' ? <SecretDialog onClose={() => setOpen(null)} onSaved={done} /> : null}
       {open?.kind === 'edit' ? <SecretDialog name={open.name} onClose={() => setOpen(null)} onSaved={done} /> : null}

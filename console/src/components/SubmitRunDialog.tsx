@@ -10,6 +10,7 @@ import { intOrText, lines } from '../lib/job-form.js';
 import { Dialog } from './Dialog.js';
 import { ErrorBanner } from './ErrorBanner.js';
 import { Field } from './Field.js';
+import { FormFooter } from './FormFooter.js';
 import { ResourceFields } from './ResourceFields.js';
 
 export function SubmitRunDialog(props: { job?: ApiJob; onClose: () => void; onSubmitted: (run: ApiJobRun) => void }) {
@@ -149,14 +150,7 @@ export function SubmitRunDialog(props: { job?: ApiJob; onClose: () => void; onSu
             <ErrorBanner error={error} title="The run was not submitted" />
           </div>
         </div>
-        <footer className="dialog-foot">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Submitting…' : 'Submit run'}
-          </button>
-        </footer>
+        <FormFooter onCancel={props.onClose} submit={busy ? 'Submitting…' : 'Submit run'} disabled={busy} />
       </form>
     </Dialog>
   );

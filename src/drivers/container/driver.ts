@@ -26,7 +26,9 @@ import type {
   InstanceSpec,
   RecoveredAttempt,
 } from '../driver.js';
-import { ExitListeners } from '../exit-listeners.js';
+import { outcomeOfExitCode } from '../exit-code.js';
+import { ExitListeners, heldExits } from '../exit-listeners.js';
+import { InFlightStarts } from '../in-flight-starts.js';
 import { connectEngine, errorMessage, statusOf, type EngineConnection, type EngineKind } from './engine.js';
 import { containerNameOf, createOptionsOf, LABEL, materializeMounts, normalizeImage, removeMounts } from './create.js';
 import { makeHandle, parseHandle, type ContainerHandle, type ContainerHandleData } from './handle.js';
@@ -114,18 +116,6 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** Linux signal names by number, for exit codes 128 + N. */
-const SIGNALS: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};
-
-/** A container's exit code as an outcome: 128 + N of a known signal is "killed by" it. */
-export function outcomeOfExitCode(code: number): AttemptOutcome {
-  const sig = code > 128 ? SIGNALS[code - 128] : undefined;
-  return sig ? { kind: 'exited', exitCode: null, signal: sig } : { kind: 'exited', exitCode: code, signal: null };
-}
-
 /** Classifies the engine's error of a failed container start. */
 export function startFailureOf(message: string, exitCode?: number): AttemptOutcome {
   const m = message.replace(/^\(HTTP code \d+\)[^-]*- /, '');
@@ -151,7 +141,7 @@ class ContainerDriver implements Driver {
   private readonly pullTimeoutMs: number;
   private readonly useCgroupParents: boolean;
   private readonly attempts = new Map<string, Attempt>();
-  private readonly starting = new Map<string, Promise<AttemptHandle>>();
+  private readonly starting = new InFlightStarts();
   private readonly listeners = new ExitListeners();
   private readonly watcher: ExitWatcher;
   private closed = false;
@@ -208,16 +198,7 @@ class ContainerDriver implements Driver {
 
   async start(spec: InstanceSpec): Promise<AttemptHandle> {
     this.assertOpen();
-    // Concurrent starts of one id share one attempt.
-    const inFlight = this.starting.get(spec.attemptId);
-    if (inFlight) return inFlight;
-    const p = this.startOnce(spec);
-    this.starting.set(spec.attemptId, p);
-    try {
-      return await p;
-    } finally {
-      if (this.starting.get(spec.attemptId) === p) this.starting.delete(spec.attemptId);
-    }
+    return this.starting.run(spec.attemptId, () => this.startOnce(spec));
   }
 
   private async startOnce(spec: InstanceSpec): Promise<AttemptHandle> {
@@ -687,8 +668,7 @@ class ContainerDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    const held = [...this.attempts.values()].filter((a) => a.exit).map((a) => a.exit!);
-    return this.listeners.subscribe(listener, held);
+    return this.listeners.subscribe(listener, heldExits(this.attempts.values()));
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,8 @@ import type {
   InstanceSpec,
   RecoveredAttempt,
 } from '../driver.js';
-import { ExitListeners } from '../exit-listeners.js';
+import { ExitListeners, heldExits } from '../exit-listeners.js';
+import { InFlightStarts } from '../in-flight-starts.js';
 import { createKubeApi, errorMessage, statusOf, type KubeApi } from './api.js';
 import { resolveOptions, type KubernetesDriverOptions, type ResolvedOptions } from './config.js';
 import { loadKubeConfig } from './kubeconfig.js';
@@ -143,7 +144,7 @@ export class KubernetesDriver implements Driver {
     runsImages: true,
   };
   private readonly attempts = new Map<string, Attempt>();
-  private readonly starting = new Map<string, Promise<AttemptHandle>>();
+  private readonly starting = new InFlightStarts();
   private readonly listeners = new ExitListeners();
   private readonly watches = new Map<string, Promise<PodWatch>>();
   /** Last pod object seen per namespace/name (the watch's cache). */
@@ -224,15 +225,7 @@ export class KubernetesDriver implements Driver {
 
   async start(spec: InstanceSpec): Promise<AttemptHandle> {
     this.assertOpen();
-    const inFlight = this.starting.get(spec.attemptId);
-    if (inFlight) return inFlight;
-    const p = this.startOnce(spec);
-    this.starting.set(spec.attemptId, p);
-    try {
-      return await p;
-    } finally {
-      if (this.starting.get(spec.attemptId) === p) this.starting.delete(spec.attemptId);
-    }
+    return this.starting.run(spec.attemptId, () => this.startOnce(spec));
   }
 
   private async startOnce(spec: InstanceSpec): Promise<AttemptHandle> {
@@ -646,8 +639,7 @@ export class KubernetesDriver implements Driver {
   }
 
   subscribe(listener: ExitListener): () => void {
-    const held = [...this.attempts.values()].filter((a) => a.exit).map((a) => a.exit!);
-    return this.listeners.subscribe(listener, held);
+    return this.listeners.subscribe(listener, heldExits(this.attempts.values()));
   }
 
   async close(): Promise<void> {

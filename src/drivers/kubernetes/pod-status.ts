@@ -24,6 +24,7 @@
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { AttemptOutcome } from '../../domain/failure-reasons.js';
+import { outcomeOfExitCode } from '../exit-code.js';
 
 export type ProblemWait = 'none' | 'image-pull' | 'unschedulable';
 
@@ -40,18 +41,6 @@ export type PodObservation =
   | { state: 'pending'; problem?: PendingProblem }
   | { state: 'running'; startedAt?: number }
   | { state: 'ended'; outcome: AttemptOutcome; startedAt?: number; finishedAt?: number };
-
-/** Linux signal names by number, for exit codes 128 + N. */
-const SIGNALS: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};
-
-/** A container's exit code as an outcome: 128 + N of a known signal is "killed by" it. */
-export function outcomeOfExitCode(code: number): AttemptOutcome {
-  const sig = code > 128 ? SIGNALS[code - 128] : undefined;
-  return sig ? { kind: 'exited', exitCode: null, signal: sig } : { kind: 'exited', exitCode: code, signal: null };
-}
 
 const EXECUTABLE_MISSING = /executable file not found|no such file or directory|not found in \$PATH|permission denied|exec format error/i;
 
