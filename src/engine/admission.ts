@@ -28,13 +28,17 @@ interface Admitted {
 
 const cpuText = (millis: number): string => String(millis / 1000);
 
-/** Pending instances, oldest run first, read a small page at a time (most passes stop early). */
+/**
+ * Pending instances, oldest run first, read a page at a time: 8, then doubling up to 64 (most
+ * passes stop early, when capacity for a few instances has freed up).
+ */
 function* pendingInFifoOrder(ctx: EngineContext, max: number): Generator<InstanceRow> {
-  const PAGE = 64;
+  let pageSize = 8;
   let cursor: [number, number, number] = [-1, -1, -1];
   let count = 0;
   while (count < max) {
-    const page = ctx.store.pendingInstancesAfter(cursor, Math.min(PAGE, max - count));
+    const page = ctx.store.pendingInstancesAfter(cursor, Math.min(pageSize, max - count));
+    pageSize = Math.min(64, pageSize * 2);
     if (page.length === 0) return;
     for (const inst of page) {
       count++;

@@ -9,7 +9,7 @@
  *
  * `addThrottled` is for notifications that come in bursts (exits, starts): a key is processed
  * at most once per `ms`, and — so that a handler whose cost grows with its object (the sync of
- * a 1,000-index run) never spends more than about a tenth of the time on it — at most once per
+ * a 1,000-index run) never spends more than about a twentieth of the time on it — at most once per
  * `THROTTLE_COST_FACTOR` × its last processing time. A throttled add that arrives while the key
  * is being processed waits for the throttle too; a plain `add` does not.
  */
@@ -18,7 +18,7 @@ import type { Clock, TimerHandle } from './clock.js';
 export type KeyHandler = (key: string) => Promise<void>;
 
 /** A throttled key waits at least this many times its last processing time. */
-export const THROTTLE_COST_FACTOR = 10;
+export const THROTTLE_COST_FACTOR = 20;
 /** ... but never more than this (ms). */
 export const THROTTLE_COST_MAX_MS = 200;
 
