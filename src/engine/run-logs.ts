@@ -64,8 +64,12 @@ export class RunLogs {
   async *follow(run: RunRow, query: LogQuery & { signal?: AbortSignal; pollMs?: number } = {}): AsyncGenerator<TaggedRecord> {
     const container = run.jobName ?? run.name;
     const queue: TaggedRecord[] = [];
+    // One wake-up flag and at most one waiter: the consumer waits on nothing that outlives a
+    // wake-up (a Promise.race on the followers per wake-up kept one reaction per record alive).
+    let signaled = false;
     let wake: (() => void) | undefined;
     const notify = (): void => {
+      signaled = true;
       wake?.();
       wake = undefined;
     };
@@ -74,6 +78,7 @@ export class RunLogs {
       return !cur || cur.deleting || isRunTerminal(cur.status);
     };
     const followers = new Map<string, Promise<void>>();
+    let settledFollowers = 0;
     let failure: unknown;
     let closed = false;
     let roomWaiters: (() => void)[] = [];
@@ -101,7 +106,10 @@ export class RunLogs {
         failure = e;
       });
       followers.set(name, task);
-      void task.then(notify);
+      void task.then(() => {
+        settledFollowers++;
+        notify();
+      });
     };
     const off = this.changes.on('instance', (c) => {
       if (c.projectId === run.projectId && c.runName === run.name && (query.instance === undefined || c.instanceName === query.instance)) {
@@ -111,6 +119,7 @@ export class RunLogs {
     const offRun = this.changes.on('run', (c) => {
       if (c.projectId === run.projectId && c.runName === run.name) notify();
     });
+    query.signal?.addEventListener('abort', notify);
     try {
       for (const name of this.instanceNames(run, query.instance)) startFollower(name);
       for (;;) {
@@ -122,18 +131,18 @@ export class RunLogs {
         wakeFollowers();
         if (failure) throw failure;
         if (query.signal?.aborted) return;
-        const all = [...followers.values()];
-        const settled = await Promise.race([
-          Promise.all(all).then(() => true),
-          new Promise<false>((r) => {
-            wake = () => r(false);
-          }),
-        ]);
-        if (settled && queue.length === 0 && followers.size === all.length && (finished() || query.signal?.aborted)) return;
+        if (settledFollowers === followers.size && (finished() || query.signal?.aborted)) {
+          // Every follower has read to the end; the last records may have come meanwhile.
+          if (queue.length === 0) return;
+          continue;
+        }
+        if (!signaled) await new Promise<void>((r) => (wake = r));
+        signaled = false;
       }
     } finally {
       closed = true;
       wakeFollowers();
+      query.signal?.removeEventListener('abort', notify);
       off();
       offRun();
     }
