@@ -34,7 +34,7 @@ export async function logCapture(): Promise<ScenarioResult> {
     tools: [],
     notes: [
       `command: sh -c "${command(bytes).replace(LINE, '<99 chars>')}"; redirect: the same with \`> file\``,
-      'cejobs: wall = submit → run completed; stored = stdout text + newline of every record read back with the logs reader (followLogRecords on each instance log, streamed); lost = written − stored',
+      'cejobs: wall = submit → run completed; stored = stdout text + newline of every record read back through engine.followLogs (streamed, as `ce jobrun logs` reads it); lost = written − stored',
       'the cap of the instance log (the logMaxBytes setting) is raised to twice the output so nothing rotates away',
       'the instance gets cpu 2 (both cores): the launcher enforces the CPU limit with a cgroup, and the default 0.125 throttled the writer itself',
       'target: MB/s ≥ 0.8× the redirect, 0 bytes lost',
