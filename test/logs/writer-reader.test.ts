@@ -360,3 +360,56 @@ describe('LogWriter batching and default cap', () => {
     expect(defaultLogMaxBytes({ CEJOBS_LOG_MAX_BYTES: '-5' })).toBe(DEFAULT_LOG_MAX_BYTES);
   });
 });
+
+describe('LogWriter: the byte path and the text path write the same bytes', () => {
+  /** A deterministic pseudo-random generator (mulberry32). */
+  function rng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const pieces = ['hello', 'ümlaut', '日本語', '😀', '\n', '\n', '\n', '\r\n', 'x'.repeat(300), '\t', ' ', 'end'];
+
+  it.each(Array.from({ length: 100 }, (_, i) => i + 1))('random output, seed %i', (seed) => {
+    const random = rng(seed);
+    // The output of a workload: mostly text, sometimes a long line, CRLF, invalid bytes.
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const r = random();
+      if (r < 0.01) parts.push(Buffer.from('y'.repeat(MAX_LINE_BYTES + Math.floor(random() * 3000))));
+      else if (r < 0.03) parts.push(Buffer.from([[0xff], [0xc3, 0x28], [0xe2, 0x82], [0x80], [0xf0, 0x9f]][Math.floor(random() * 5)]!)); // invalid UTF-8
+      else parts.push(Buffer.from(pieces[Math.floor(random() * pieces.length)]!));
+    }
+    const all = Buffer.concat(parts);
+    // Cut into chunks anywhere (also inside characters), some on stderr, flushes in between.
+    const plan: { stream: 'stdout' | 'stderr'; chunk: Buffer; flush: boolean }[] = [];
+    for (let at = 0; at < all.length; ) {
+      const n = 1 + Math.floor(random() * 700);
+      plan.push({ stream: random() < 0.2 ? 'stderr' : 'stdout', chunk: all.subarray(at, at + n), flush: random() < 0.05 });
+      at += n;
+    }
+    const files = [true, false].map((bytePath) => {
+      const file = path.join(dir, `out-${bytePath}.log`);
+      let t = Date.UTC(2026, 10, 21, 12, 0, 0);
+      const w = new LogWriter(file, { now: () => (t += 1), maxBytes: 64 * 1024, bytePath });
+      for (const step of plan) {
+        w.write(step.stream, step.chunk);
+        if (step.flush) w.flush();
+      }
+      w.close();
+      const rotated = rotatedPath(file);
+      return Buffer.concat([fs.existsSync(rotated) ? fs.readFileSync(rotated) : Buffer.alloc(0), fs.readFileSync(file)]);
+    });
+    if (!files[0]!.equals(files[1]!)) {
+      const [x, y] = files.map((f) => f!.toString('utf8').split('\n'));
+      const i = x!.findIndex((l, k) => l !== y![k]);
+      expect(x!.slice(i, i + 3)).toEqual(y!.slice(i, i + 3));
+    }
+    expect(files[0]!.equals(files[1]!)).toBe(true);
+  });
+});
