@@ -269,15 +269,9 @@ function pooledSetup(
     },
     async release(cg) {
       const state = written.get(cg);
-      const reusable = state && pool.length < CGROUP_POOL_SIZE && cg.dirs.every((d) => fs.existsSync(d)) && cgroupMembers(cg).length === 0;
+      // (A directory removed behind our back reads as empty here; `create` checks before reuse.)
+      const reusable = state && pool.length < CGROUP_POOL_SIZE && cgroupMembers(cg).length === 0;
       if (reusable) {
-        if (cg.version === 1 && cg.memoryDir) {
-          try {
-            writeFile(path.join(cg.memoryDir, 'memory.max_usage_in_bytes'), '0');
-          } catch {
-            // the peak is informative only
-          }
-        }
         written.delete(cg);
         pool.push({ cg: { ...cg, oomBaseline: 0 }, written: state });
         return;

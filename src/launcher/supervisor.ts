@@ -439,7 +439,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     let outcome: AttemptOutcome;
     if (a.killedFor) {
       outcome = a.killedFor;
-    } else if (cg && oomKills(cg) > 0 && (signal === 'SIGKILL' || code !== 0)) {
+    } else if (cg && (signal === 'SIGKILL' || code !== 0) && oomKills(cg) > 0) {
       outcome = {
         kind: 'oom-killed',
         message: `was killed by the kernel for exceeding its memory limit of ${a.entry.memoryLimitBytes} bytes (${this.mode})`,
