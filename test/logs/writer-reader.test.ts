@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeRecord, MAX_LINE_BYTES, rotatedPath, type LogRecord } from '../../src/logs/format.js';
 import { followLogRecords, formatRecord, readLogRecords } from '../../src/logs/reader.js';
 import { DEFAULT_LOG_MAX_BYTES, defaultLogMaxBytes, LogWriter } from '../../src/logs/writer.js';
+import { seeded } from '../fault/helpers.js';
 
 let dir: string;
 let logPath: string;
@@ -362,21 +363,10 @@ describe('LogWriter batching and default cap', () => {
 });
 
 describe('LogWriter: the byte path and the text path write the same bytes', () => {
-  /** A deterministic pseudo-random generator (mulberry32). */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const pieces = ['hello', 'ümlaut', '日本語', '😀', '\n', '\n', '\n', '\r\n', 'x'.repeat(300), '\t', ' ', 'end'];
 
   it.each(Array.from({ length: 100 }, (_, i) => i + 1))('random output, seed %i', (seed) => {
-    const random = rng(seed);
+    const random = seeded(seed);
     // The output of a workload: mostly text, sometimes a long line, CRLF, invalid bytes.
     const parts: Buffer[] = [];
     for (let i = 0; i < 400; i++) {
