@@ -56,6 +56,13 @@ export interface Builder {
    * `undefined`.
    */
   workDirOf(image: string): string | undefined;
+  /**
+   * Removes what this builder made for this state home (`owns`: a container engine may serve
+   * several cejobs servers) that no reference in `inUse` names and that is older than
+   * `olderThanMs` (epoch ms); returns what it removed. Never throws: what cannot be removed
+   * now (an image a container still uses) stays for the next time.
+   */
+  collect(inUse: ReadonlySet<string>, olderThanMs: number, owns: (ref: string) => boolean): Promise<string[]>;
 }
 
 /** A build that failed for a reason of its own (bad Dockerfile, failing command...). */

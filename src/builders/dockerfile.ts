@@ -24,10 +24,37 @@ interface BuildEvent {
   aux?: { ID?: string };
 }
 
+/** The repositories built images are tagged in (`engine/build-runner.ts` `repositoryOf`). */
+const BUILT_PREFIX = 'localhost/cejobs-build/';
+
 export class DockerfileBuilder implements Builder {
   readonly strategy = 'dockerfile' as const;
 
   constructor(private readonly docker: Docker) {}
+
+  async collect(inUse: ReadonlySet<string>, olderThanMs: number, owns: (ref: string) => boolean): Promise<string[]> {
+    let images: { RepoTags?: string[] | null; Created: number }[] = [];
+    try {
+      images = await this.docker.listImages({ filters: JSON.stringify({ reference: [`${BUILT_PREFIX}*`] }) });
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const image of images) {
+      if (image.Created * 1000 >= olderThanMs) continue;
+      for (const tag of image.RepoTags ?? []) {
+        if (!tag.startsWith(BUILT_PREFIX) || !owns(tag) || inUse.has(tag)) continue;
+        try {
+          // Removes the tag (and the image with its last tag); refused while a container uses it.
+          await this.docker.getImage(tag).remove();
+          removed.push(tag);
+        } catch {
+          // in use, or gone: next time
+        }
+      }
+    }
+    return removed;
+  }
 
   workDirOf(): string | undefined {
     return undefined;

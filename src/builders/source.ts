@@ -22,6 +22,35 @@ export class SourceBuilder implements Builder {
   /** `snapshotsDir`: `<state home>/snapshots`. */
   constructor(private readonly snapshotsDir: string) {}
 
+  /** Snapshots live in this state home's own directory: all of them are ours (`owns` unused). */
+  async collect(inUse: ReadonlySet<string>, olderThanMs: number): Promise<string[]> {
+    const used = new Set<string>();
+    for (const ref of inUse) {
+      const m = SNAPSHOT_REF.exec(ref);
+      if (m) used.add(m[1]!);
+    }
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.snapshotsDir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const hex of names) {
+      if (!/^[0-9a-f]{64}$/.test(hex) || used.has(hex)) continue;
+      const dir = path.join(this.snapshotsDir, hex);
+      try {
+        if (fs.statSync(dir).mtimeMs >= olderThanMs) continue;
+        makeWritable(dir); // snapshots are read-only
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+      } catch {
+        // gone already, or not removable now: next time
+      }
+    }
+    return removed;
+  }
+
   workDirOf(image: string): string | undefined {
     const m = SNAPSHOT_REF.exec(image);
     return m ? path.join(this.snapshotsDir, m[1]!) : undefined;
@@ -40,6 +69,8 @@ export class SourceBuilder implements Builder {
     const final = path.join(this.snapshotsDir, hex);
     log.note(`source snapshot ${digest} of ${entries.filter((e) => e.type === 'file').length} files`);
     if (fs.existsSync(final)) {
+      // Touched: a reused snapshot must not look old to `collect` before the job refers to it.
+      fs.utimesSync(final, new Date(), new Date());
       log.note(`the snapshot exists already (${final}); reusing it`);
       return { image, digest };
     }

@@ -57,6 +57,8 @@ export interface BuildServiceOptions {
   warn: (message: string, error?: unknown) => void;
   /** Called after a run succeeded (the engine points the jobs made from it at its image). */
   onSucceeded?: (run: BuildRunRow) => void;
+  /** Unreferenced outputs younger than this stay (`EngineSettings.buildOutputGraceMs`). */
+  outputGraceMs: () => number;
 }
 
 export class BuildService {
@@ -86,6 +88,25 @@ export class BuildService {
 
   private logPath(runId: string): string {
     return path.join(this.runDir(runId), 'build.log');
+  }
+
+  /**
+   * Removes built outputs (snapshots, images) that no job, job run or build run refers to any
+   * more and that are older than `outputGraceMs`. Skipped while a build runs, so an
+   * output is never collected between its build and the job taking it.
+   */
+  async collectOutputs(): Promise<string[]> {
+    const builder = this.o.builder;
+    if (!builder || this.running.size > 0 || this.store.liveBuildRuns().length > 0) return [];
+    const inUse = new Set([...this.o.store.imageReferences(), ...this.store.outputImages()]);
+    const ours = this.o.store.listProjects().map((p) => `${repositoryOf(p.id, '')}`);
+    const owns = (ref: string): boolean => ours.some((prefix) => ref.startsWith(prefix));
+    try {
+      return await builder.collect(inUse, this.o.clock.now() - this.o.outputGraceMs(), owns);
+    } catch (e) {
+      this.o.warn('collecting unused build outputs', e);
+      return [];
+    }
   }
 
   /** Marks runs interrupted by a restart as failed. */

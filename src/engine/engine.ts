@@ -123,6 +123,7 @@ export class Engine {
       resolve: this.config.resolve,
       warn,
       onSucceeded: (run) => this.takeBuiltImage(run),
+      outputGraceMs: () => this.settings.buildOutputGraceMs,
     });
     const builder = options.builder;
     if (builder) this.ctx.workDirOf = (image) => builder.workDirOf(image);
@@ -151,6 +152,9 @@ export class Engine {
     if (key === ADMISSION_KEY) return admit(this.ctx, (p) => this.track(p));
     if (key === RETENTION_KEY) {
       applyRetention(this.ctx);
+      // Outputs of deleted builds, build runs, jobs and runs: not awaited (a container engine
+      // may be slow to answer), and harmless to run twice.
+      this.track(this.builds.collectOutputs().then(() => undefined));
       this.retentionTimer?.cancel();
       this.retentionTimer = this.ctx.clock.setTimer(() => this.ctx.queue.add(RETENTION_KEY), this.settings.retentionIntervalMs);
       return;
@@ -395,6 +399,14 @@ export class Engine {
     query: LogQuery & { signal?: AbortSignal; pollMs?: number } = {},
   ): AsyncGenerator<TaggedRecord> {
     return this.logs.follow(this.runRow(this.projectRow(project).id, runName), query);
+  }
+
+  /**
+   * Removes built outputs (snapshots, images) that no job, job run or build run refers to and
+   * that are older than `buildOutputGraceMs`; runs with retention too. Returns what it removed.
+   */
+  collectBuildOutputs(): Promise<string[]> {
+    return this.builds.collectOutputs();
   }
 
   /** True while the run has instances that may still be alive on the driver. */

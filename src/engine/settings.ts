@@ -20,6 +20,11 @@ export interface EngineSettings {
   retentionKeepLast?: number;
   /** How often retention runs. @default 60000 */
   retentionIntervalMs: number;
+  /**
+   * Built outputs (snapshots, images) that nothing refers to any more are removed with
+   * retention once older than this. @default 600000 (10 minutes)
+   */
+  buildOutputGraceMs: number;
   /** Cap of one instance's current log file; one rotated part is kept besides. @default 10 MiB */
   logMaxBytes: number;
   /**
@@ -48,6 +53,7 @@ export function compileSettings(input: EngineSettingsInput = {}): EngineSettings
     retentionMaxAgeMs: input.retentionMaxAgeMs ?? 7 * 24 * 3600 * 1000,
     retentionKeepLast: input.retentionKeepLast,
     retentionIntervalMs: input.retentionIntervalMs ?? 60_000,
+    buildOutputGraceMs: input.buildOutputGraceMs ?? 600_000,
     logMaxBytes: input.logMaxBytes ?? 10 * 1024 * 1024,
     syncBatchMs: input.syncBatchMs ?? 10,
     admissionBatch: input.admissionBatch ?? 500,

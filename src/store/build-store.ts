@@ -97,6 +97,11 @@ export class BuildStore {
     return this.runs.page(projectId, options, { build_name: options.buildName });
   }
 
+  /** The images (or snapshot references) build runs produced, in every project. */
+  outputImages(): string[] {
+    return (this.q('SELECT DISTINCT output_image AS ref FROM build_runs WHERE output_image IS NOT NULL').all() as { ref: string }[]).map((r) => r.ref);
+  }
+
   /** Build runs not yet terminal (in every project), oldest first. */
   liveBuildRuns(): BuildRunRow[] {
     return (this.q("SELECT * FROM build_runs WHERE status IN ('pending', 'running') ORDER BY seq").all() as Raw[]).map(toBuildRun);

@@ -262,6 +262,16 @@ export class Store {
     this.q('UPDATE job_runs SET deleting = 1 WHERE seq = ?').run(seq);
   }
 
+  /** Every `image_reference` a job or a job run (in every project, history included) names. */
+  imageReferences(): string[] {
+    return (
+      this.q(
+        `SELECT json_extract(spec, '$.image_reference') AS ref FROM jobs
+         UNION SELECT json_extract(spec, '$.image_reference') FROM job_runs`,
+      ).all() as { ref: string | null }[]
+    ).flatMap((r) => (r.ref ? [r.ref] : []));
+  }
+
   /** Removes a run with its instances and events. */
   deleteRun(seq: number): void {
     this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);

@@ -49,6 +49,7 @@ for (const kind of ['podman', 'docker'] as const) {
         warn: () => {},
         driver: 'container',
         container: { socketPath, engine: kind, owner: `cejobs-build-test-${path.basename(home)}`, network: 'none' },
+        settings: { buildOutputGraceMs: 0 }, // unreferenced images go at once (collectBuildOutputs)
       });
     });
 
@@ -88,6 +89,27 @@ for (const kind of ['podman', 'docker'] as const) {
       expect(r.status, lines.join('\n')).toBe('completed');
       return lines;
     };
+
+    it('removes built images nothing refers to any more, and only those of this state home', async () => {
+      const dir = path.join(work, 'gc');
+      writeTree(dir, sourceFiles('gc v1'));
+      const first = await build('gc-img', { source_type: 'local' }, dir);
+      writeTree(dir, sourceFiles('gc v2'));
+      const second = await build('gc-img', { source_type: 'local' }, dir);
+      expect(second.output_image).not.toBe(first.output_image);
+      engine.createJob('default', { name: 'gc-img', image_reference: second.output_image });
+      // Another server's image on the same engine: never ours to remove.
+      const foreign = 'localhost/cejobs-build/ffffffff-other:sha256-0';
+      await docker.getImage(first.output_image!).tag({ repo: 'localhost/cejobs-build/ffffffff-other', tag: 'sha256-0' });
+      built.push(foreign);
+      expect(await engine.collectBuildOutputs()).toEqual([]); // both named by their build runs
+      engine.deleteBuildRun('default', first.name);
+      const removed = await engine.collectBuildOutputs();
+      expect(removed).toEqual([first.output_image]);
+      await expect(docker.getImage(first.output_image!).inspect()).rejects.toThrow();
+      await docker.getImage(second.output_image!).inspect();
+      await docker.getImage(foreign).inspect();
+    });
 
     it('builds a local directory (honouring .dockerignore) into an image tagged by its digest and runs it', async () => {
       const dir = path.join(work, 'local');

@@ -17,7 +17,9 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-build-proc-'));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-build-src-'));
 let engine: Engine;
 
-const open = () => openLocalEngine({ home, warn: () => {}, secretKey: Buffer.alloc(32, 7), process: { idleExitMs: 5000 } });
+// No grace for unreferenced outputs: a test removes them at once (`collectBuildOutputs`).
+const open = () =>
+  openLocalEngine({ home, warn: () => {}, secretKey: Buffer.alloc(32, 7), process: { idleExitMs: 5000 }, settings: { buildOutputGraceMs: 0 } });
 
 beforeAll(async () => {
   engine = await open();
@@ -79,6 +81,32 @@ describe('source builds on the process driver', () => {
     expect(log.join('\n')).toContain('running the build command');
 
     expect(await runJob('local-app', br.output_image!, 'local-app-1')).toEqual(['from local dir', 'built by command']);
+  });
+
+  it('removes snapshots nothing refers to any more, and keeps those in use', async () => {
+    const dir = path.join(work, 'gc');
+    writeTree(dir, sourceFiles('gc v1'));
+    const first = await buildLocal('gc-app', dir);
+    const snapshotOf = (br: typeof first) => path.join(home, 'snapshots', br.status_details.output_digest!.slice(7));
+    expect(await runJob('gc-app', first.output_image!, 'gc-app-1')).toEqual(['gc v1']);
+    writeTree(dir, sourceFiles('gc v2'));
+    const second = await buildLocal('gc-app', dir);
+    engine.updateJob('default', 'gc-app', { image_reference: second.output_image });
+    // Still named by the first build run and by the run gc-app-1.
+    expect(await engine.collectBuildOutputs()).not.toContain(snapshotOf(first));
+    expect(fs.existsSync(snapshotOf(first))).toBe(true);
+    engine.deleteBuildRun('default', first.name);
+    engine.deleteRun('default', 'gc-app-1');
+    // The run's rows go once its deletion is processed (it is referenced until then).
+    let removed: string[] = [];
+    for (const deadline = Date.now() + 10_000; !removed.includes(snapshotOf(first)) && Date.now() < deadline; ) {
+      removed = await engine.collectBuildOutputs();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(removed).toContain(snapshotOf(first));
+    expect(fs.existsSync(snapshotOf(first))).toBe(false);
+    expect(fs.existsSync(snapshotOf(second))).toBe(true);
+    expect(await runJob('gc-app', second.output_image!, 'gc-app-2')).toEqual(['gc v2']);
   });
 
   it('builds a Git repository at a tag, a commit and a branch, and in a context directory', async () => {

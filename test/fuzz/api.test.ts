@@ -29,6 +29,7 @@ const inertBuilder: Builder = {
     throw new BuildError('BuildFailed', 'the fuzz builder builds nothing');
   },
   workDirOf: () => undefined,
+  collect: async () => [],
 };
 
 let h: ApiHarness;
