@@ -56,7 +56,7 @@ export interface LimitSetup {
    * from the pool of empty cgroups released earlier when there is one (a mkdir of a cgroup
    * costs the kernel far more than rewriting two limit files).
    */
-  create(attemptId: string, limits: ResourceLimits, uid: number | null): AttemptCgroup | null;
+  create(limits: ResourceLimits, uid: number | null): AttemptCgroup | null;
   /**
    * Gives back the cgroups of an attempt that ended: kept in the pool when empty, removed
    * otherwise (stragglers killed) or when the pool is full.
@@ -245,11 +245,15 @@ function pooledSetup(
     mode,
     reason: '',
     cpu,
-    create(_attemptId, limits, uid) {
+    create(limits, uid) {
       const after: Written = { memoryBytes: limits.memoryBytes, cpuMillis: limits.cpuMillis, uid };
       let reused = pool.pop();
-      // Someone removed it behind our back (an admin, another tool): not reusable.
-      while (reused && !reused.cg.dirs.every((d) => fs.existsSync(d))) reused = pool.pop();
+      // Someone removed it (or one controller's directory) behind our back: not reusable, and
+      // what is left of it goes.
+      while (reused && !reused.cg.dirs.every((d) => fs.existsSync(d))) {
+        for (const dir of reused.cg.dirs) rmdirQuiet(dir);
+        reused = pool.pop();
+      }
       if (reused) {
         try {
           write(reused.cg, reused.written, after);
@@ -273,7 +277,7 @@ function pooledSetup(
       const reusable = state && pool.length < CGROUP_POOL_SIZE && cgroupMembers(cg).length === 0;
       if (reusable) {
         written.delete(cg);
-        pool.push({ cg: { ...cg, oomBaseline: 0 }, written: state });
+        pool.push({ cg, written: state }); // its next attempt takes a new OOM baseline
         return;
       }
       await removeCgroup(cg);

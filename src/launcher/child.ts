@@ -64,7 +64,6 @@ interface NativeAddon {
 
 /** The addon built by `native/build.mjs`, or why it cannot be used. */
 export function loadNativeAddon(): { addon: NativeAddon } | { why: string } {
-  if (process.env.CEJOBS_NATIVE_SPAWN === 'off') return { why: 'CEJOBS_NATIVE_SPAWN=off' };
   // src/launcher and dist/launcher are both two levels below the package root.
   const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'cejobs_spawn.node');
   try {
@@ -164,11 +163,13 @@ class NodeStarter implements ProcessStarter {
       child.stderr?.destroy();
       throw new StartError('exec', `spawn failed: ${spawned?.message ?? 'no pid'}`);
     }
+    const exit = new ExitOnce();
+    child.once('exit', (code, signal) => exit.settle(code, signal));
     return {
       pid: child.pid,
       stdout: child.stdout!,
       stderr: child.stderr!,
-      onExit: (l) => child.once('exit', l),
+      onExit: (l) => exit.listen(l),
     };
   }
 

@@ -339,7 +339,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
     let cg: AttemptCgroup | null = null;
     try {
-      cg = this.options.limits.create(a.id, spec.limits, uid);
+      cg = this.options.limits.create(spec.limits, uid);
     } catch (e) {
       return this.failStart(a, 'StartFailed', `cannot set up the cgroups of the instance: ${(e as Error).message}`);
     }
