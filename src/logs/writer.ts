@@ -120,10 +120,9 @@ export class LogWriter {
     if (this.stampPrefix.length !== PREFIX_BYTES) return false; // a year outside 1970–9999 (the prefix is ASCII)
     // latin1 maps each byte to one character and back, so this copies the bytes as they are,
     // in three bulk native steps instead of two copies per line.
-    const text = this.stampPrefix;
-    const lines2 = body.toString('latin1', 0, body.length - 1).replaceAll('\n', `\n${text}`);
-    const out = Buffer.from(`${text}${lines2}\n`, 'latin1');
-    this.pending.push(out);
+    const prefix = this.stampPrefix;
+    const records = `${prefix}${body.toString('latin1', 0, body.length - 1).replaceAll('\n', `\n${prefix}`)}\n`;
+    this.pending.push(Buffer.from(records, 'latin1'));
     this.pendingBytes += bytes;
     return true;
   }
@@ -131,13 +130,19 @@ export class LogWriter {
   /** A runaway line without newlines: records of its leading part, as the text path cuts them. */
   private cutRunaway(stream: 'stdout' | 'stderr', rest: Buffer): Buffer {
     const whole = completeUtf8Length(rest);
-    let p = rest.subarray(0, whole).toString('utf8');
+    const p = this.cutLongLine(stream, rest.subarray(0, whole).toString('utf8'));
+    return Buffer.concat([Buffer.from(p), rest.subarray(whole)]);
+  }
+
+  /** Writes leading records of `MAX_LINE_BYTES` off a line still without its newline; returns the rest. */
+  private cutLongLine(stream: 'stdout' | 'stderr', line: string): string {
+    let p = line;
     while (Buffer.byteLength(p) > MAX_LINE_BYTES) {
       const cut = cutAt(p, MAX_LINE_BYTES);
       this.writeLine(stream, p.slice(0, cut));
       p = p.slice(cut);
     }
-    return Buffer.concat([Buffer.from(p), rest.subarray(whole)]);
+    return p;
   }
 
   /** The text path of `write`. */
@@ -147,14 +152,8 @@ export class LogWriter {
     if (lastNl >= 0 && !this.appendLines(stream, text.slice(0, lastNl))) {
       for (const line of text.slice(0, lastNl).split('\n')) this.writeLine(stream, line);
     }
-    this.partial[stream] = text.slice(lastNl + 1);
     // A runaway line without newlines must not grow memory without bound.
-    while (Buffer.byteLength(this.partial[stream]) > MAX_LINE_BYTES) {
-      const p = this.partial[stream];
-      const cut = cutAt(p, MAX_LINE_BYTES);
-      this.writeLine(stream, p.slice(0, cut));
-      this.partial[stream] = p.slice(cut);
-    }
+    this.partial[stream] = this.cutLongLine(stream, text.slice(lastNl + 1));
     this.writePending();
   }
 
