@@ -77,7 +77,7 @@ export class RunLogs {
       const cur = this.store.getRunBySeq(run.seq);
       return !cur || cur.deleting || isRunTerminal(cur.status);
     };
-    const followers = new Map<string, Promise<void>>();
+    const followed = new Set<string>(); // instances with a follower
     let settledFollowers = 0;
     let failure: unknown;
     let closed = false;
@@ -89,8 +89,9 @@ export class RunLogs {
       for (const w of waiters) w();
     };
     const startFollower = (name: string): void => {
-      if (followers.has(name)) return;
-      const task = (async () => {
+      if (followed.has(name)) return;
+      followed.add(name);
+      void (async () => {
         for await (const record of followLogRecords(this.layout.logPath(run.id, name), {
           tail: query.tail,
           signal: query.signal,
@@ -102,14 +103,14 @@ export class RunLogs {
           queue.push({ instance: name, container, record });
           notify();
         }
-      })().catch((e) => {
-        failure = e;
-      });
-      followers.set(name, task);
-      void task.then(() => {
-        settledFollowers++;
-        notify();
-      });
+      })()
+        .catch((e) => {
+          failure = e;
+        })
+        .then(() => {
+          settledFollowers++;
+          notify();
+        });
     };
     const off = this.changes.on('instance', (c) => {
       if (c.projectId === run.projectId && c.runName === run.name && (query.instance === undefined || c.instanceName === query.instance)) {
@@ -131,7 +132,7 @@ export class RunLogs {
         wakeFollowers();
         if (failure) throw failure;
         if (query.signal?.aborted) return;
-        if (settledFollowers === followers.size && (finished() || query.signal?.aborted)) {
+        if (settledFollowers === followed.size && finished()) {
           // Every follower has read to the end; the last records may have come meanwhile.
           if (queue.length === 0) return;
           continue;
