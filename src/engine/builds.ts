@@ -99,7 +99,7 @@ export class BuildService {
     const builder = this.o.builder;
     if (!builder || this.running.size > 0 || this.store.liveBuildRuns().length > 0) return [];
     const inUse = new Set([...this.o.store.imageReferences(), ...this.store.outputImages()]);
-    const ours = this.o.store.listProjects().map((p) => `${repositoryOf(p.id, '')}`);
+    const ours = this.o.store.listProjects().map((p) => repositoryOf(p.id, ''));
     const owns = (ref: string): boolean => ours.some((prefix) => ref.startsWith(prefix));
     try {
       return await builder.collect(inUse, this.o.clock.now() - this.o.outputGraceMs(), owns);
