@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the launcher's native spawn addon (native/spawn.c → native/build/cejobs_spawn.node)
+ * Builds the launcher's native addon (native/spawn.c and the log pump native/logpump.c →
+ * native/build/cejobs_spawn.node)
  * with the system C compiler against Node's own headers (Node-API: no linking against Node, no
  * download). Optional: when it cannot be built, the launcher falls back to Node's
  * child_process.spawn, which is slower, and `ce server status` says so. CEJOBS_NATIVE_REQUIRED=1
@@ -13,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(dir, 'build', 'cejobs_spawn.node');
-const source = path.join(dir, 'spawn.c');
-if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) process.exit(0);
+const sources = ['spawn.c', 'logpump.c'].map((f) => path.join(dir, f));
+const inputs = [...sources, path.join(dir, 'logpump.h')];
+if (fs.existsSync(out) && inputs.every((f) => fs.statSync(out).mtimeMs >= fs.statSync(f).mtimeMs)) process.exit(0);
 
 const includeDirs = [
   process.env.npm_config_nodedir && path.join(process.env.npm_config_nodedir, 'include', 'node'),
@@ -30,7 +32,7 @@ if (includeDirs.length === 0) {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const cc = process.env.CC || 'cc';
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync(cc, ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', `-I${includeDirs[0]}`, source, '-o', tmp], { encoding: 'utf8' });
+  const r = spawnSync(cc, ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', `-I${includeDirs[0]}`, ...sources, '-pthread', '-o', tmp], { encoding: 'utf8' });
   if (r.status === 0) {
     fs.renameSync(tmp, out);
     process.exit(0);

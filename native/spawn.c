@@ -23,6 +23,8 @@
  *   thread waits; the child runs on its stack, with every signal blocked until it has reset
  *   their dispositions, so no handler of the launcher can run in it.
  *
+ *   The addon also holds the log pump (logpump.c: pumpOpen, pumpAdd, pumpResume, pumpRelease).
+ *
  *   reap(pids) → [[pid, kind, value], ...] for each pid in `pids` that has ended (waitpid
  *     WNOHANG): kind 0 = exited with code `value`, 1 = killed by signal number `value`.
  *     Only the given pids are waited for, so Node's own children stay libuv's.
@@ -41,6 +43,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "logpump.h"
 
 #define STEP_SETSID 1
 #define STEP_CGROUP 2
@@ -332,5 +336,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "spawn", fn);
   napi_create_function(env, "reap", NAPI_AUTO_LENGTH, Reap, NULL, &fn);
   napi_set_named_property(env, exports, "reap", fn);
+  logpump_register(env, exports);
   return exports;
 }

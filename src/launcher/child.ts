@@ -5,7 +5,8 @@
  * for attempts with mounts, whose wrapper needs a shell).
  *
  * Contract of a `StartedChild`: `pid` is a session and process group leader (setsid); stdin is
- * /dev/null; `stdout`/`stderr` are readable pipes; `onExit` fires exactly once with the exit
+ * /dev/null; stdout and stderr are pipes that `captureOutput` (called once, right after the
+ * start) writes into the attempt's log (`output-capture.ts`); `onExit` fires exactly once with the exit
  * code or the signal, after which the pid is reaped. Start failures throw a `StartError`
  * naming the step (`cgroup`, `exec`, ...) and nothing is left running.
  */
@@ -16,14 +17,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { LogWriter } from '../logs/writer.js';
 import { joinWrapper } from './cgroups.js';
+import { LogPump, streamCapture, type LogPumpAddon, type OutputCapture } from './output-capture.js';
 
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
 
 export interface StartedChild {
   pid: number;
-  stdout: Readable;
-  stderr: Readable;
+  /** Starts writing stdout and stderr into `writer`; partial lines wait at most `flushMs`. */
+  captureOutput(writer: LogWriter, flushMs: number): OutputCapture;
   onExit(listener: ExitListener): void;
 }
 
@@ -57,7 +60,7 @@ export interface ProcessStarter {
   sweep(): void;
 }
 
-interface NativeAddon {
+interface NativeAddon extends LogPumpAddon {
   spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number): Promise<{ pid: number; stdout: number; stderr: number }>;
   reap(pids: number[]): [number, 0 | 1, number][];
 }
@@ -102,8 +105,13 @@ class NativeStarter implements ProcessStarter {
   readonly kind = 'native';
   readonly why = 'vfork + exec (native/spawn.c)';
   private readonly live = new Map<number, ExitOnce>();
+  // The log pump thread, started with the first capture; null when it could not start.
+  private pump: LogPump | null | undefined;
 
-  constructor(private readonly addon: NativeAddon) {
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly usePump: boolean,
+  ) {
     // Listening from the start: a SIGCHLD that arrives while nobody listens is lost.
     process.on('SIGCHLD', () => this.sweep());
   }
@@ -123,10 +131,23 @@ class NativeStarter implements ProcessStarter {
     setImmediate(() => this.sweep());
     return {
       pid: r.pid,
-      stdout: pipeReader(r.stdout),
-      stderr: pipeReader(r.stderr),
+      captureOutput: (writer, flushMs) => {
+        const pump = this.logPump();
+        return pump ? pump.capture(r.stdout, r.stderr, writer, flushMs) : streamCapture(pipeReader(r.stdout), pipeReader(r.stderr), writer, flushMs);
+      },
       onExit: (l) => exit.listen(l),
     };
+  }
+
+  private logPump(): LogPump | null {
+    if (this.pump === undefined) {
+      try {
+        this.pump = this.usePump ? new LogPump(this.addon) : null;
+      } catch {
+        this.pump = null; // its thread did not start: Node reads the pipes
+      }
+    }
+    return this.pump;
   }
 
   sweep(): void {
@@ -167,8 +188,7 @@ class NodeStarter implements ProcessStarter {
     child.once('exit', (code, signal) => exit.settle(code, signal));
     return {
       pid: child.pid,
-      stdout: child.stdout!,
-      stderr: child.stderr!,
+      captureOutput: (writer, flushMs) => streamCapture(child.stdout!, child.stderr!, writer, flushMs),
       onExit: (l) => exit.listen(l),
     };
   }
@@ -176,10 +196,13 @@ class NodeStarter implements ProcessStarter {
   sweep(): void {}
 }
 
-/** The native starter when the addon loads, Node's otherwise. */
-export function processStarter(): ProcessStarter {
+/**
+ * The native starter when the addon loads, Node's otherwise. `logPump: false` keeps the
+ * native start but reads the pipes on the JavaScript thread.
+ */
+export function processStarter(options: { logPump?: boolean } = {}): ProcessStarter {
   const loaded = loadNativeAddon();
-  return 'addon' in loaded ? new NativeStarter(loaded.addon) : new NodeStarter(loaded.why);
+  return 'addon' in loaded ? new NativeStarter(loaded.addon, options.logPump ?? true) : new NodeStarter(loaded.why);
 }
 
 /** Node's starter, always (attempts whose wrapper needs it, or when asked). */

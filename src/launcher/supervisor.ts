@@ -15,6 +15,7 @@ import type { AttemptExit, InstanceSpec } from '../drivers/driver.js';
 import type { AttemptOutcome } from '../domain/failure-reasons.js';
 import { LogWriter } from '../logs/writer.js';
 import { nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from './child.js';
+import type { OutputCapture } from './output-capture.js';
 import {
   oomKills,
   procsFiles,
@@ -75,6 +76,7 @@ interface Attempt {
   ready: Promise<void>;
   child?: StartedChild;
   writer?: LogWriter;
+  capture?: OutputCapture;
   /** Set when the launcher killed it for a limit. */
   killedFor?: AttemptOutcome;
   stopTimer?: NodeJS.Timeout;
@@ -370,20 +372,8 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       this.options.log(`cannot write the index entry of ${a.id}: ${(e as Error).message}`);
     }
 
-    const writer = a.writer;
-    let flushTimer: NodeJS.Timeout | null = null;
-    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      writer.write(stream, chunk);
-      if (flushTimer) clearTimeout(flushTimer);
-      flushTimer = writer.hasPartial() ? setTimeout(() => writer.flush(), this.partialFlushMs) : null;
-    };
-    child.stdout.on('data', onData('stdout'));
-    child.stderr.on('data', onData('stderr'));
-    child.onExit((code, signal) => {
-      void this.onMainExit(a, code, signal).finally(() => {
-        if (flushTimer) clearTimeout(flushTimer);
-      });
-    });
+    a.capture = child.captureOutput(a.writer, this.partialFlushMs);
+    child.onExit((code, signal) => void this.onMainExit(a, code, signal));
   }
 
   /** The attempt never ran: record a start-failed exit. */
@@ -428,13 +418,11 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     const finishedAt = Date.now();
     // Like a container whose PID 1 ended: nothing of the attempt survives it.
     this.signalAll(a, 'SIGKILL');
-    const child = a.child!;
-    const streams = [child.stdout, child.stderr];
-    await Promise.race([
-      Promise.all(streams.map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise((r) => s.once('close', r))))),
-      new Promise((r) => setTimeout(r, this.drainMs)),
-    ]);
-    for (const s of streams) s.destroy();
+    const capture = a.capture!;
+    let drainTimer: NodeJS.Timeout | undefined;
+    await Promise.race([capture.drained, new Promise((r) => (drainTimer = setTimeout(r, this.drainMs)))]);
+    clearTimeout(drainTimer);
+    await capture.release();
     const cg = a.entry.cgroup;
     let outcome: AttemptOutcome;
     if (a.killedFor) {

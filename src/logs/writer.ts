@@ -49,7 +49,8 @@ export function defaultLogMaxBytes(env: NodeJS.ProcessEnv = process.env): number
 
 export class LogWriter {
   readonly path: string;
-  private readonly maxBytes: number;
+  /** The effective cap of the current file (at least 4096). */
+  readonly maxBytes: number;
   private readonly now: () => number;
   private fd: number | null = null;
   private size = 0;
@@ -166,6 +167,7 @@ export class LogWriter {
 
   /** Writes pending partial lines as records (at exit, or when output stalls). */
   flush(): void {
+    if (this.closed) return;
     for (const stream of ['stdout', 'stderr'] as const) {
       const held = this.partialBytes[stream];
       if (held.length > 0) {
@@ -181,6 +183,31 @@ export class LogWriter {
       }
     }
     this.writePending();
+  }
+
+  /**
+   * Hands over the incomplete last line of a stream (bytes after the last newline), which this
+   * writer then no longer holds: for a capture that keeps partial lines itself between the
+   * chunks it gives the writer (the launcher's native log pump). Byte path only.
+   */
+  takePartial(stream: 'stdout' | 'stderr'): Buffer {
+    const held = this.partialBytes[stream];
+    this.partialBytes[stream] = Buffer.alloc(0);
+    return held;
+  }
+
+  /**
+   * Forgets the open file and its size, so the next write opens it again and learns its size:
+   * another writer (the native log pump) appended to it in between.
+   */
+  resync(): void {
+    if (this.fd === null) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already gone
+    }
+    this.fd = null;
   }
 
   /** True when a partial line waits for its newline. */

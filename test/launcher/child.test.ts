@@ -6,18 +6,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeRecord } from '../../src/logs/format.js';
+import { LogWriter } from '../../src/logs/writer.js';
 import { loadNativeAddon, nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from '../../src/launcher/child.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-child-'));
 
-function collect(child: StartedChild): Promise<{ out: string; err: string; code: number | null; signal: string | null }> {
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c) => (out += String(c)));
-  child.stderr.on('data', (c) => (err += String(c)));
-  const closed = Promise.all([child.stdout, child.stderr].map((s) => new Promise((r) => s.once('close', r))));
+let logs = 0;
+
+/** Runs a child's output into a log file to its end and reads the streams back from the records. */
+async function collect(child: StartedChild): Promise<{ out: string; err: string; code: number | null; signal: string | null }> {
+  const writer = new LogWriter(path.join(tmp, `log-${logs++}`));
+  const capture = child.captureOutput(writer, 200);
   const exited = new Promise<[number | null, string | null]>((r) => child.onExit((code, signal) => r([code, signal])));
-  return Promise.all([exited, closed]).then(([[code, signal]]) => ({ out, err, code, signal }));
+  const [[code, signal]] = await Promise.all([exited, capture.drained]);
+  await capture.release();
+  writer.close();
+  const text = fs.existsSync(writer.path) ? fs.readFileSync(writer.path, 'utf8') : '';
+  const records = text === '' ? [] : text.slice(0, -1).split('\n').map(decodeRecord);
+  const of = (stream: string) => records.filter((r) => r.stream === stream).map((r) => `${r.text}\n`).join('');
+  return { out: of('stdout'), err: of('stderr'), code, signal };
 }
 
 const sh = (script: string, env: Record<string, string> = { PATH: '/usr/bin:/bin' }) => ({
@@ -33,6 +41,7 @@ it('the native addon is built and loads (npm run build builds it)', () => {
 
 const starters: [string, () => ProcessStarter][] = [
   ['native', () => processStarter()],
+  ['native without the log pump', () => processStarter({ logPump: false })],
   ['node', () => nodeStarter()],
 ];
 

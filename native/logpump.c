@@ -1,0 +1,611 @@
+/*
+ * cejobs log pump: the launcher's fast path for capturing an instance's stdout and stderr.
+ *
+ * Reading a pipe through Node costs a JavaScript call and a buffer per 64 KiB read, and the
+ * records then pass through several string copies; a workload writing hundreds of MB/s keeps
+ * the launcher's one thread busy. The pump is one native thread that waits on every captured
+ * pipe with epoll, reads up to 1 MiB at a time and appends the records of complete lines to the
+ * instance log itself, in the exact format and with the exact rules of src/logs/writer.ts's byte
+ * path (record = `<ISO time ms> <o|e> <line>\n`, one time per read).
+ *
+ * It only does the common case. Whatever needs LogWriter's other rules — a carriage return,
+ * invalid UTF-8, a line over MAX_LINE_BYTES (16 KiB), a run of bytes over 16 KiB without a
+ * newline, records that would not fit under the cap (rotation), a failed write, a partial line
+ * left waiting for `flushMs` — is handed to JavaScript, which runs LogWriter on it. While one is
+ * handed over, the attempt is paused (neither pipe is read, the pump's log descriptor is closed
+ * because LogWriter may rotate the file) until JavaScript calls resume() with the partial line
+ * LogWriter kept, so the file has one writer at a time and records stay in order.
+ *
+ * Contract (used by src/launcher/log-pump.ts):
+ *
+ *   pumpOpen(onEvent, fixedTimeMs)   once per process; starts the thread. fixedTimeMs >= 0
+ *                                    stamps every record with that time (tests compare
+ *                                    against LogWriter with a fixed clock); -1 = the clock.
+ *   pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs)
+ *                                    takes ownership of both read ends (made non-blocking)
+ *   pumpResume(id, stream, partial)  ends a hand-over: `partial` is what LogWriter kept of the
+ *                                    stream (an incomplete line). Always called once per
+ *                                    'slow'/'flush' event.
+ *   pumpRelease(id)                  closes both pipes now (the drain time is over); the 'eof'
+ *                                    event follows (after the resume of a pending hand-over).
+ *
+ *   onEvent(kind, id, a, b):
+ *     kind 0 'slow':  a = stream (0 stdout, 1 stderr), b = bytes to give LogWriter.write
+ *                     (the held partial line first); answer with pumpResume.
+ *     kind 1 'flush': a = stream, b = the partial line that waited flushMs: write, flush and
+ *                     answer with pumpResume.
+ *     kind 2 'eof':   both pipes are closed (end of file, or released); a, b = the partial
+ *                     lines of stdout and stderr, still without their newline. The id is free.
+ *
+ * maxBytes must already be LogWriter's effective cap (at least 4096).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logpump.h"
+
+#define MAX_LINE_BYTES 16384
+#define READ_BYTES (1 << 20)
+#define OUT_BYTES (4 << 20)
+#define PREFIX_BYTES 27
+
+typedef struct attempt attempt;
+
+typedef struct {
+  attempt *a;
+  int stream;
+  int fd; /* -1 once closed */
+  char *partial;
+  size_t partial_len;
+  int64_t last_data_ms; /* monotonic time of the last read, for the partial-line flush */
+  int flushed;          /* the partial was flushed once and nothing came since: no second flush */
+} end;
+
+struct attempt {
+  int64_t id;
+  end ends[2];
+  char *path;
+  int log_fd;
+  int64_t size;
+  int64_t max_bytes;
+  int64_t flush_ms;
+  int paused;
+  int release_requested;
+  attempt *next;
+};
+
+typedef enum { CMD_ADD, CMD_RESUME, CMD_RELEASE } cmd_kind;
+
+typedef struct cmd {
+  cmd_kind kind;
+  int64_t id;
+  int stream;
+  attempt *a;    /* CMD_ADD */
+  char *data;    /* CMD_RESUME */
+  size_t len;
+  struct cmd *next;
+} cmd;
+
+typedef struct {
+  int kind;
+  int64_t id;
+  int stream;
+  char *a;
+  size_t a_len;
+  char *b;
+  size_t b_len;
+} event;
+
+static napi_threadsafe_function tsfn;
+static int epfd = -1, wakefd = -1;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static cmd *queue_head, *queue_tail;
+static attempt *attempts;
+static unsigned freed; /* attempts freed so far: an event batch may point into a freed one */
+static int64_t fixed_time_ms = -1;
+static char data_buf[MAX_LINE_BYTES + READ_BYTES];
+static char out_buf[OUT_BYTES];
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* `<ISO-8601 ms>Z <o|e> ` as Date.prototype.toISOString writes it; 0 when the year has not 4 digits. */
+static int make_prefix(char *p, int stream) {
+  int64_t ms = fixed_time_ms;
+  if (ms < 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  }
+  time_t secs = (time_t)(ms / 1000);
+  struct tm tm;
+  if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970) return 0;
+  char tmp[40];
+  int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                   tm.tm_min, tm.tm_sec, (int)(ms % 1000), stream == 0 ? 'o' : 'e');
+  if (n != PREFIX_BYTES) return 0;
+  memcpy(p, tmp, PREFIX_BYTES);
+  return 1;
+}
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points over U+10FFFF), as Node's isUtf8. */
+static int valid_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c == 0xe0) need = 2, lo = 0xa0;
+    else if (c == 0xed) need = 2, hi = 0x9f;
+    else if (c >= 0xe1 && c <= 0xef) need = 2;
+    else if (c == 0xf0) need = 3, lo = 0x90;
+    else if (c == 0xf4) need = 3, hi = 0x8f;
+    else if (c >= 0xf1 && c <= 0xf3) need = 3;
+    else return 0;
+    if (i + need >= n) return 0;
+    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+    for (size_t k = 2; k <= need; k++)
+      if ((s[i + k] & 0xc0) != 0x80) return 0;
+    i += need + 1;
+  }
+  return 1;
+}
+
+static void post(int kind, attempt *a, int stream, const char *x, size_t x_len, const char *y, size_t y_len) {
+  event *e = calloc(1, sizeof *e);
+  if (!e) abort(); /* losing an event would lose log lines and hang the attempt */
+  e->kind = kind;
+  e->id = a->id;
+  e->stream = stream;
+  e->a = malloc(x_len ? x_len : 1);
+  e->b = malloc(y_len ? y_len : 1);
+  if (!e->a || !e->b) abort();
+  memcpy(e->a, x, x_len);
+  e->a_len = x_len;
+  if (y_len) memcpy(e->b, y, y_len);
+  e->b_len = y_len;
+  napi_call_threadsafe_function(tsfn, e, napi_tsfn_blocking);
+}
+
+static void close_log(attempt *a) {
+  if (a->log_fd >= 0) close(a->log_fd);
+  a->log_fd = -1;
+}
+
+static void arm(attempt *a) {
+  for (int s = 0; s < 2; s++) {
+    if (a->ends[s].fd < 0) continue;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &a->ends[s]};
+    epoll_ctl(epfd, EPOLL_CTL_MOD, a->ends[s].fd, &ev);
+  }
+}
+
+/* Hands `len` bytes of `data` of a stream to JavaScript (kind 0 or 1) and pauses the attempt. */
+static void hand_over(attempt *a, int kind, int stream, const char *data, size_t len) {
+  a->paused = 1;
+  a->ends[stream].flushed = kind == 1;
+  close_log(a);
+  post(kind, a, stream, (const char *)&stream, 0, data, len);
+}
+
+static int set_partial(end *e, const char *p, size_t len) {
+  char *np = realloc(e->partial, len ? len : 1);
+  if (!np) return 0;
+  e->partial = np;
+  memcpy(e->partial, p, len);
+  e->partial_len = len;
+  return 1;
+}
+
+/* Appends the records of the complete lines `body` (ending with '\n'); 0 = needs LogWriter. */
+static int append_lines(attempt *a, int stream, const char *body, size_t len) {
+  if (memchr(body, '\r', len) || !valid_utf8((const unsigned char *)body, len)) return 0;
+  size_t lines = 0;
+  for (const char *p = body, *end_ = body + len; p < end_;) {
+    const char *nl = memchr(p, '\n', end_ - p);
+    if ((size_t)(nl - p) > MAX_LINE_BYTES) return 0;
+    lines++;
+    p = nl + 1;
+  }
+  int64_t bytes = (int64_t)len + (int64_t)lines * PREFIX_BYTES;
+  if (a->log_fd < 0) {
+    a->log_fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    struct stat st;
+    if (a->log_fd < 0 || fstat(a->log_fd, &st) < 0) {
+      close_log(a);
+      return 0;
+    }
+    a->size = st.st_size;
+  }
+  if (a->size + bytes > a->max_bytes) return 0;
+  char prefix[PREFIX_BYTES];
+  if (!make_prefix(prefix, stream)) return 0;
+  size_t o = 0;
+  int64_t written = 0;
+  int failed = 0;
+  for (const char *p = body, *end_ = body + len; p < end_ && !failed;) {
+    const char *nl = memchr(p, '\n', end_ - p);
+    size_t rec = PREFIX_BYTES + (size_t)(nl - p) + 1;
+    if (o + rec > OUT_BYTES) {
+      ssize_t w = write(a->log_fd, out_buf, o);
+      if (w != (ssize_t)o) failed = 1;
+      else written += w, o = 0;
+      if (failed) break;
+    }
+    memcpy(out_buf + o, prefix, PREFIX_BYTES);
+    memcpy(out_buf + o + PREFIX_BYTES, p, rec - PREFIX_BYTES);
+    o += rec;
+    p = nl + 1;
+  }
+  if (!failed && o > 0) {
+    ssize_t w = write(a->log_fd, out_buf, o);
+    if (w != (ssize_t)o) failed = 1;
+    else written += w;
+  }
+  if (failed) {
+    /* Whole records or nothing: LogWriter retries them and counts what it cannot write. */
+    if (ftruncate(a->log_fd, a->size) < 0) { /* the reader skips what does not parse */ }
+    close_log(a);
+    return 0;
+  }
+  a->size += written;
+  return 1;
+}
+
+/* One read's worth of a stream: `data` is the held partial line followed by the new bytes. */
+static void consume(attempt *a, end *e, char *data, size_t len) {
+  const char *nl = memrchr(data, '\n', len);
+  size_t body = nl ? (size_t)(nl - data) + 1 : 0;
+  if (body > 0 && !append_lines(a, e->stream, data, body)) {
+    e->partial_len = 0;
+    hand_over(a, 0, e->stream, data, len);
+    return;
+  }
+  size_t rest = len - body;
+  if (rest > MAX_LINE_BYTES) {
+    e->partial_len = 0;
+    hand_over(a, 0, e->stream, data + body, rest);
+    return;
+  }
+  if (!set_partial(e, data + body, rest)) {
+    e->partial_len = 0;
+    hand_over(a, 0, e->stream, data + body, rest);
+  }
+}
+
+static void free_attempt(attempt *a) {
+  for (attempt **p = &attempts; *p; p = &(*p)->next)
+    if (*p == a) {
+      *p = a->next;
+      break;
+    }
+  close_log(a);
+  free(a->ends[0].partial);
+  free(a->ends[1].partial);
+  free(a->path);
+  free(a);
+  freed++;
+}
+
+static void close_end(end *e) {
+  if (e->fd < 0) return;
+  epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
+  close(e->fd);
+  e->fd = -1;
+}
+
+static void finish_if_done(attempt *a) {
+  if (a->ends[0].fd >= 0 || a->ends[1].fd >= 0 || a->paused) return;
+  post(2, a, -1, a->ends[0].partial, a->ends[0].partial_len, a->ends[1].partial, a->ends[1].partial_len);
+  free_attempt(a);
+}
+
+static void on_readable(end *e) {
+  attempt *a = e->a;
+  if (a->paused || e->fd < 0) return; /* re-armed by resume */
+  if (e->partial_len) memcpy(data_buf, e->partial, e->partial_len);
+  ssize_t n;
+  do n = read(e->fd, data_buf + e->partial_len, READ_BYTES);
+  while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    e->last_data_ms = mono_ms();
+    e->flushed = 0;
+    consume(a, e, data_buf, e->partial_len + (size_t)n);
+    if (!a->paused) arm(a);
+    return;
+  }
+  if (n < 0 && errno == EAGAIN) {
+    arm(a);
+    return;
+  }
+  close_end(e); /* end of file, or an error: nothing more will come */
+  finish_if_done(a);
+}
+
+static attempt *find(int64_t id) {
+  for (attempt *a = attempts; a; a = a->next)
+    if (a->id == id) return a;
+  return NULL;
+}
+
+static void run_command(cmd *c) {
+  if (c->kind == CMD_ADD) {
+    attempt *a = c->a;
+    a->next = attempts;
+    attempts = a;
+    for (int s = 0; s < 2; s++) {
+      struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &a->ends[s]};
+      if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->ends[s].fd, &ev) < 0) close_end(&a->ends[s]);
+    }
+    finish_if_done(a);
+    return;
+  }
+  attempt *a = find(c->id);
+  if (!a) return;
+  if (c->kind == CMD_RESUME) {
+    end *e = &a->ends[c->stream & 1];
+    if (!set_partial(e, c->data, c->len)) e->partial_len = 0;
+    e->last_data_ms = mono_ms();
+    a->paused = 0;
+    if (a->release_requested) c->kind = CMD_RELEASE;
+    else {
+      arm(a);
+      finish_if_done(a);
+      return;
+    }
+  }
+  if (a->paused) {
+    a->release_requested = 1;
+    return;
+  }
+  close_end(&a->ends[0]);
+  close_end(&a->ends[1]);
+  finish_if_done(a);
+}
+
+/* The nearest partial-line flush deadline, as an epoll timeout; flushes the due ones. */
+static int flush_due(void) {
+  int64_t now = mono_ms(), next = -1;
+  for (attempt *a = attempts, *n; a; a = n) {
+    n = a->next;
+    if (a->paused) continue;
+    for (int s = 0; s < 2 && !a->paused; s++) {
+      end *e = &a->ends[s];
+      if (e->partial_len == 0 || e->flushed) continue;
+      int64_t due = e->last_data_ms + a->flush_ms;
+      if (due <= now) {
+        size_t len = e->partial_len;
+        e->partial_len = 0;
+        hand_over(a, 1, s, e->partial, len);
+      } else if (next < 0 || due - now < next) next = due - now;
+    }
+  }
+  return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next);
+}
+
+/* Drops the events of `evs[from..n)` whose attempt is gone. */
+static void forget_stale(struct epoll_event *evs, int from, int n) {
+  for (int k = from; k < n; k++) {
+    end *e = evs[k].data.ptr;
+    if (!e) continue;
+    int live = 0;
+    for (attempt *a = attempts; a && !live; a = a->next) live = (a == e->a);
+    if (!live) evs[k].events = 0;
+  }
+}
+
+static void run_queue(void) {
+  uint64_t v;
+  if (read(wakefd, &v, sizeof v) < 0) { /* spurious: the queue is read anyway */ }
+  pthread_mutex_lock(&queue_lock);
+  cmd *c = queue_head;
+  queue_head = queue_tail = NULL;
+  pthread_mutex_unlock(&queue_lock);
+  while (c) {
+    cmd *next = c->next;
+    run_command(c);
+    free(c->data);
+    free(c);
+    c = next;
+  }
+}
+
+static void *pump_main(void *arg) {
+  struct epoll_event evs[64];
+  for (;;) {
+    int n = epoll_wait(epfd, evs, 64, flush_due());
+    for (int i = 0; i < n; i++) {
+      unsigned before = freed;
+      if (evs[i].events == 0) continue;
+      if (evs[i].data.ptr == NULL) run_queue();
+      else on_readable(evs[i].data.ptr);
+      if (freed != before) forget_stale(evs, i + 1, n);
+    }
+  }
+  return NULL;
+}
+
+static void push(cmd *c) {
+  pthread_mutex_lock(&queue_lock);
+  if (queue_tail) queue_tail->next = c;
+  else queue_head = c;
+  queue_tail = c;
+  pthread_mutex_unlock(&queue_lock);
+  uint64_t one = 1;
+  if (write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+}
+
+static void call_js(napi_env env, napi_value cb, void *context, void *data) {
+  event *e = data;
+  if (env && cb) {
+    napi_value argv[4], undef;
+    napi_create_int32(env, e->kind, &argv[0]);
+    napi_create_double(env, (double)e->id, &argv[1]);
+    void *unused;
+    if (e->kind == 2) {
+      napi_create_buffer_copy(env, e->a_len, e->a, &unused, &argv[2]);
+    } else {
+      napi_create_int32(env, e->stream, &argv[2]);
+    }
+    napi_create_buffer_copy(env, e->b_len, e->b, &unused, &argv[3]);
+    napi_get_undefined(env, &undef);
+    napi_call_function(env, undef, cb, 4, argv, NULL);
+  }
+  free(e->a);
+  free(e->b);
+  free(e);
+}
+
+static napi_value PumpOpen(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (epfd >= 0) {
+    napi_throw_error(env, NULL, "pumpOpen: the pump is already open");
+    return NULL;
+  }
+  if (argc >= 2) {
+    int64_t t = -1;
+    if (napi_get_value_int64(env, args[1], &t) == napi_ok) fixed_time_ms = t;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "cejobs_logpump", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, args[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &tsfn) != napi_ok) {
+    napi_throw_error(env, NULL, "pumpOpen: cannot create the event channel");
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, tsfn);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (epfd < 0 || wakefd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) < 0 || pthread_create(&t, &attr, pump_main, NULL) != 0) {
+    napi_throw_error(env, NULL, "pumpOpen: cannot start the pump thread");
+    return NULL;
+  }
+  return NULL;
+}
+
+static napi_value PumpAdd(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int64_t id = 0, max_bytes = 0, flush_ms = 0;
+  int32_t fds[2] = {-1, -1};
+  size_t path_len = 0;
+  if (epfd < 0 || argc < 6 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &fds[0]) != napi_ok ||
+      napi_get_value_int32(env, args[2], &fds[1]) != napi_ok || napi_get_value_string_utf8(env, args[3], NULL, 0, &path_len) != napi_ok ||
+      napi_get_value_int64(env, args[4], &max_bytes) != napi_ok || napi_get_value_int64(env, args[5], &flush_ms) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs) after pumpOpen");
+    return NULL;
+  }
+  attempt *a = calloc(1, sizeof *a);
+  cmd *c = calloc(1, sizeof *c);
+  char *path = malloc(path_len + 1);
+  if (!a || !c || !path) {
+    free(a), free(c), free(path);
+    napi_throw_error(env, NULL, "pumpAdd: out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, args[3], path, path_len + 1, &path_len);
+  a->id = id;
+  a->path = path;
+  a->log_fd = -1;
+  a->max_bytes = max_bytes;
+  a->flush_ms = flush_ms;
+  for (int s = 0; s < 2; s++) {
+    a->ends[s].a = a;
+    a->ends[s].stream = s;
+    a->ends[s].fd = fds[s];
+    fcntl(fds[s], F_SETFL, fcntl(fds[s], F_GETFL) | O_NONBLOCK);
+  }
+  c->kind = CMD_ADD;
+  c->a = a;
+  push(c);
+  return NULL;
+}
+
+static napi_value PumpResume(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int64_t id = 0;
+  int32_t stream = 0;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc < 3 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &stream) != napi_ok ||
+      napi_get_buffer_info(env, args[2], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer)");
+    return NULL;
+  }
+  cmd *c = calloc(1, sizeof *c);
+  char *copy = malloc(len ? len : 1);
+  if (!c || !copy) abort(); /* a lost resume would leave the attempt paused for ever */
+  memcpy(copy, data, len);
+  c->kind = CMD_RESUME;
+  c->id = id;
+  c->stream = stream;
+  c->data = copy;
+  c->len = len;
+  push(c);
+  return NULL;
+}
+
+static napi_value PumpRelease(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  int64_t id = 0;
+  if (argc < 1 || napi_get_value_int64(env, arg, &id) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpRelease(id)");
+    return NULL;
+  }
+  cmd *c = calloc(1, sizeof *c);
+  if (!c) abort();
+  c->kind = CMD_RELEASE;
+  c->id = id;
+  push(c);
+  return NULL;
+}
+
+void logpump_register(napi_env env, napi_value exports) {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"pumpOpen", PumpOpen}, {"pumpAdd", PumpAdd}, {"pumpResume", PumpResume}, {"pumpRelease", PumpRelease}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, fns[i].name, fn);
+  }
+}
