@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AttemptExit } from '../drivers/driver.js';
 import {
-  encodeMessage,
+  sendMessage,
   LineDecoder,
   LOG_FILE,
   PROTOCOL_VERSION,
@@ -278,7 +278,7 @@ export class LauncherClient extends EventEmitter<{ exit: [AttemptExit]; reconnec
     const id = this.nextId++;
     return new Promise<ResultOf[T]>((resolve, reject) => {
       this.pending.set(id, { type, resolve: resolve as (v: unknown) => void, reject });
-      sock.write(encodeMessage({ ...body, id, type }));
+      sendMessage(sock, { ...body, id, type });
     });
   }
 

@@ -24,6 +24,7 @@ import { nodeStarter, processStarter } from './child.js';
 import { detectMounts } from './mounts.js';
 import {
   encodeMessage,
+  sendMessage,
   LineDecoder,
   LOG_FILE,
   PID_FILE,
@@ -43,6 +44,8 @@ interface Args {
   watchMs?: number;
   mountMode: 'auto' | 'off';
   spawnMode: 'auto' | 'node';
+  /** `off`: the native starter's pipes are read by Node instead of the native log pump. */
+  logPump: 'auto' | 'off';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -57,7 +60,7 @@ function parseArgs(argv: string[]): Args {
   const env = process.env;
   const dir = flags.get('dir');
   if (!dir) throw new Error(
-      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N] [--mount-mode auto|off] [--spawn-mode auto|node]',
+      'usage: launcher --dir <dir> [--idle-exit-ms N] [--limit-mode auto|rss-watch] [--cgroup-root PATH] [--cgroup-parent NAME] [--watch-ms N] [--mount-mode auto|off] [--spawn-mode auto|node] [--log-pump auto|off]',
     );
   const idle = Number(flags.get('idle-exit-ms') ?? env.CEJOBS_LAUNCHER_IDLE_MS ?? 60_000);
   const mode = flags.get('limit-mode') ?? env.CEJOBS_LAUNCHER_LIMIT_MODE ?? 'auto';
@@ -67,8 +70,11 @@ function parseArgs(argv: string[]): Args {
   if (mountMode !== 'auto' && mountMode !== 'off') throw new Error(`--mount-mode must be auto or off, got ${mountMode}`);
   const spawnMode = flags.get('spawn-mode') ?? (env.CEJOBS_NATIVE_SPAWN === 'off' ? 'node' : 'auto');
   if (spawnMode !== 'auto' && spawnMode !== 'node') throw new Error(`--spawn-mode must be auto or node, got ${spawnMode}`);
+  const logPump = flags.get('log-pump') ?? (env.CEJOBS_LOG_PUMP === 'off' ? 'off' : 'auto');
+  if (logPump !== 'auto' && logPump !== 'off') throw new Error(`--log-pump must be auto or off, got ${logPump}`);
   const args: Args = {
     dir: path.resolve(dir),
+    logPump,
     idleExitMs: Number.isFinite(idle) && idle >= 0 ? idle : 60_000,
     limitMode: mode,
     mountMode,
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
   const mounts = detectMounts({ requested: args.mountMode, probeDir: args.dir, log });
   const supervisor = new Supervisor({
     dir: args.dir, limits, mounts, log, ...(args.watchMs ? { watchIntervalMs: args.watchMs } : {}),
-    starter: args.spawnMode === 'node' ? nodeStarter('--spawn-mode node') : processStarter(),
+    starter: args.spawnMode === 'node' ? nodeStarter('--spawn-mode node') : processStarter({ logPump: args.logPump === 'auto' }),
   });
   supervisor.recoverFromDisk();
   log(`launcher started (protocol ${PROTOCOL_VERSION}, limits ${limits.mode}${limits.reason ? `: ${limits.reason}` : ''}, mounts ${mounts.support.how}, spawn ${supervisor.capabilities().spawn?.how}, idle exit ${args.idleExitMs} ms, ${supervisor.runningCount()} adopted, ${supervisor.unreleasedCount()} exits held)`);
@@ -185,9 +191,7 @@ async function main(): Promise<void> {
   let lastActivity = Date.now();
   let exiting = false;
 
-  const send = (sock: net.Socket, message: unknown) => {
-    if (!sock.destroyed) sock.write(encodeMessage(message));
-  };
+  const send = sendMessage;
 
   supervisor.on('exit', (exit) => {
     for (const c of clients) if (greeted.has(c)) send(c, { event: 'exit', exit });

@@ -18,6 +18,7 @@
  * version asks it to shut down when it runs nothing (and fails clearly otherwise).
  */
 import type { AttemptExit, InstanceSpec, LimitSupport } from '../drivers/driver.js';
+import type { Socket } from 'node:net';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -220,6 +221,20 @@ export type ServerMessage = Reply | LauncherEvent;
 /** Encodes one message as a line. */
 export function encodeMessage(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Writes a message on a socket. The messages written during one turn of the event loop leave
+ * together (corked until `setImmediate`): a fan-out of hundreds of instances then costs a few
+ * system calls per turn instead of one per start, exit and release.
+ */
+export function sendMessage(sock: Socket, message: unknown): void {
+  if (sock.destroyed) return;
+  if (sock.writableCorked === 0) {
+    sock.cork();
+    setImmediate(() => sock.uncork());
+  }
+  sock.write(encodeMessage(message));
 }
 
 /** Longest line accepted (a start request with a big env is still far below). */
