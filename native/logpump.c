@@ -23,9 +23,12 @@
  *                                    against LogWriter with a fixed clock); -1 = the clock.
  *   pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs)
  *                                    takes ownership of both read ends (made non-blocking)
- *   pumpResume(id, stream, partial)  ends a hand-over: `partial` is what LogWriter kept of the
+ *   pumpResume(id, stream, partial, writerOnly)
+ *                                    ends a hand-over: `partial` is what LogWriter kept of the
  *                                    stream (an incomplete line). Always called once per
- *                                    'slow'/'flush' event.
+ *                                    'slow'/'flush' event. writerOnly: hand every read to
+ *                                    LogWriter until a later resume says otherwise (it owes the
+ *                                    log a note about bytes it dropped on a full disk).
  *   pumpRelease(id)                  closes both pipes now (the drain time is over); the 'eof'
  *                                    event follows (after the resume of a pending hand-over).
  *
@@ -82,6 +85,7 @@ struct attempt {
   int64_t max_bytes;
   int64_t flush_ms;
   int paused;
+  int writer_only;
   int release_requested;
   attempt *next;
 };
@@ -92,6 +96,7 @@ typedef struct cmd {
   cmd_kind kind;
   int64_t id;
   int stream;
+  int writer_only; /* CMD_RESUME */
   attempt *a;    /* CMD_ADD */
   char *data;    /* CMD_RESUME */
   size_t len;
@@ -281,6 +286,11 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
 
 /* One read's worth of a stream: `data` is the held partial line followed by the new bytes. */
 static void consume(attempt *a, end *e, char *data, size_t len) {
+  if (a->writer_only) {
+    e->partial_len = 0;
+    hand_over(a, 0, e->stream, data, len);
+    return;
+  }
   const char *nl = memrchr(data, '\n', len);
   size_t body = nl ? (size_t)(nl - data) + 1 : 0;
   if (body > 0 && !append_lines(a, e->stream, data, body)) {
@@ -374,6 +384,7 @@ static void run_command(cmd *c) {
     if (!set_partial(e, c->data, c->len)) e->partial_len = 0;
     e->last_data_ms = mono_ms();
     a->paused = 0;
+    a->writer_only = c->writer_only;
     if (a->release_requested) c->kind = CMD_RELEASE;
     else {
       arm(a);
@@ -556,16 +567,17 @@ static napi_value PumpAdd(napi_env env, napi_callback_info info) {
 }
 
 static napi_value PumpResume(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value args[3];
+  size_t argc = 4;
+  napi_value args[4];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   int64_t id = 0;
   int32_t stream = 0;
   void *data = NULL;
   size_t len = 0;
-  if (argc < 3 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &stream) != napi_ok ||
-      napi_get_buffer_info(env, args[2], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer)");
+  bool writer_only = false;
+  if (argc < 4 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &stream) != napi_ok ||
+      napi_get_buffer_info(env, args[2], &data, &len) != napi_ok || napi_get_value_bool(env, args[3], &writer_only) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer, writerOnly: boolean)");
     return NULL;
   }
   cmd *c = calloc(1, sizeof *c);
@@ -573,6 +585,7 @@ static napi_value PumpResume(napi_env env, napi_callback_info info) {
   if (!c || !copy) abort(); /* a lost resume would leave the attempt paused for ever */
   memcpy(copy, data, len);
   c->kind = CMD_RESUME;
+  c->writer_only = writer_only;
   c->id = id;
   c->stream = stream;
   c->data = copy;

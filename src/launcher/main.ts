@@ -11,7 +11,7 @@
  * CEJOBS_LAUNCHER_MOUNT_MODE (flags win).
  *
  * Files in `<dir>`: `launcher.sock` (the protocol of `protocol.ts`), `launcher.pid`,
- * `launcher.log` (its own diagnostics), `attempts/` (index, see `records.ts`).
+ * `launcher.log` (its own diagnostics), `journal` (the attempts it holds, see `records.ts`).
  *
  * It exits by itself when it holds no attempt (running or unreleased exit) and no client has
  * been connected for the idle time (default 60 s).

@@ -52,7 +52,7 @@ export function streamCapture(stdout: Readable, stderr: Readable, writer: LogWri
 export interface LogPumpAddon {
   pumpOpen(onEvent: (kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer) => void, fixedTimeMs?: number): void;
   pumpAdd(id: number, stdoutFd: number, stderrFd: number, logPath: string, maxBytes: number, flushMs: number): void;
-  pumpResume(id: number, stream: 0 | 1, partial: Buffer): void;
+  pumpResume(id: number, stream: 0 | 1, partial: Buffer, writerOnly: boolean): void;
   pumpRelease(id: number): void;
 }
 
@@ -122,7 +122,8 @@ export class LogPump {
       if (kind === 1) writer.flush();
     } finally {
       writer.resync(); // the pump writes next
-      this.addon.pumpResume(id, a as 0 | 1, writer.takePartial(stream));
+      // A writer that dropped bytes (full disk) writes everything until it could note the loss.
+      this.addon.pumpResume(id, a as 0 | 1, writer.takePartial(stream), writer.owesDropNote());
     }
   }
 }

@@ -27,18 +27,15 @@ import {
 import { materializeMounts, MountError, mountsDirOf, mountWrapper, removeMounts, type MountPlan, type MountSetup } from './mounts.js';
 import type { AttemptState, LauncherCapabilities, ListResult, StartResult, StopResult } from './protocol.js';
 import {
-  AttemptIndex,
+  AttemptJournal,
   procStartTime,
-  readExitRecord,
-  removeExitRecord,
-  writeExitRecord,
   type AttemptIndexEntry,
 } from './records.js';
 import { buildEnv, gidOf, resolveCommand } from './spawn.js';
 import { ATTEMPT_MARKER, dirUsage, pidsMarked, pidsOfGroup, rssByGroup } from './watch.js';
 
 export interface SupervisorOptions {
-  /** The launcher directory (attempt index lives in `<dir>/attempts`). */
+  /** The launcher directory (the journal of attempts is `<dir>/journal`, see `records.ts`). */
   dir: string;
   limits: LimitSetup;
   /** What `detectMounts` found. @default mounts not available */
@@ -109,7 +106,7 @@ function killQuiet(pid: number, signal: NodeJS.Signals): void {
 
 export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private readonly attempts = new Map<string, Attempt>();
-  private readonly index: AttemptIndex;
+  private readonly journal: AttemptJournal;
   private readonly watchTimer: NodeJS.Timeout;
   private readonly drainMs: number;
   private readonly partialFlushMs: number;
@@ -120,7 +117,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   constructor(private readonly options: SupervisorOptions) {
     super();
-    this.index = new AttemptIndex(options.dir);
+    this.journal = new AttemptJournal(options.dir);
     this.drainMs = options.drainMs ?? 2000;
     this.partialFlushMs = options.partialFlushMs ?? 200;
     this.mounts = options.mounts ?? {
@@ -156,8 +153,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   /** Loads what a previous launcher left: exit records, and attempts still running (adopted). */
   recoverFromDisk(): void {
-    for (const entry of this.index.readAll()) {
-      const exit = readExitRecord(entry.workDir, entry.attemptId);
+    for (const { entry, exit } of this.journal.recover()) {
       if (exit) {
         this.attempts.set(entry.attemptId, {
           id: entry.attemptId, entry, state: 'exited', exit, ready: Promise.resolve(), adopted: false, mainExited: true,
@@ -174,7 +170,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       }
       // Ended while no launcher watched: its exit is lost; the attempt has vanished.
       this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; forgetting it`);
-      this.index.remove(entry.attemptId);
+      this.journal.released(entry.attemptId);
       if (entry.cgroup) void removeCgroup(entry.cgroup);
       this.removeMountFiles(entry);
     }
@@ -367,9 +363,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     entry.startedAt = Date.now();
     a.state = 'running';
     try {
-      this.index.write(entry);
+      this.journal.started(entry);
     } catch (e) {
-      this.options.log(`cannot write the index entry of ${a.id}: ${(e as Error).message}`);
+      this.options.log(`cannot write the journal record of ${a.id}'s start: ${(e as Error).message}`);
     }
 
     a.capture = child.captureOutput(a.writer, this.partialFlushMs);
@@ -391,10 +387,10 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     if (startedAt !== undefined) exit.startedAt = startedAt;
     if (a.stopTimer) clearTimeout(a.stopTimer);
     try {
-      if (a.entry.pid === 0) this.index.write(a.entry); // never ran: no entry was written at spawn
-      writeExitRecord(a.entry.workDir, exit);
+      if (a.entry.pid === 0) this.journal.started(a.entry); // never ran: nothing was written at spawn
+      this.journal.exited(exit);
     } catch (e) {
-      this.options.log(`cannot write the exit record of ${a.id}: ${(e as Error).message}`);
+      this.options.log(`cannot write the journal record of ${a.id}'s exit: ${(e as Error).message}`);
     }
     // Nothing runs in its mount namespace any more: its secrets need not stay on disk.
     this.removeMountFiles(a.entry);
@@ -479,8 +475,11 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     if (!a) return false;
     if (a.state !== 'exited') throw new SupervisorError('Running', `attempt ${attemptId} is still running; stop it first`);
     this.attempts.delete(attemptId);
-    this.index.remove(attemptId);
-    removeExitRecord(a.entry.workDir, attemptId);
+    try {
+      this.journal.released(attemptId);
+    } catch (e) {
+      this.options.log(`cannot write the journal record of ${attemptId}'s release: ${(e as Error).message}`);
+    }
     this.removeMountFiles(a.entry);
     // An empty scratch directory stays: removing it is a costly inode eviction on the start
     // path of the next instance, and the engine removes the run's work directories anyway.

@@ -210,6 +210,11 @@ export class LogWriter {
     this.fd = null;
   }
 
+  /** True when bytes were dropped (a failed write) and the note saying so is not written yet. */
+  owesDropNote(): boolean {
+    return this.droppedBytes > 0;
+  }
+
   /** True when a partial line waits for its newline. */
   hasPartial(): boolean {
     return this.partial.stdout !== '' || this.partial.stderr !== '' || this.partialBytes.stdout.length > 0 || this.partialBytes.stderr.length > 0;

@@ -5,12 +5,8 @@ import { afterAll } from 'vitest';
 import { createProcessDriver, shutdownLauncher } from '../../src/drivers/process/driver.js';
 import { runDriverConformance } from '../conformance/driver-conformance.js';
 
-/** The launcher's log and attempt index: never to hold a secret's content. */
-const launcherFiles = (dir: string) => () => {
-  const attempts = path.join(dir, 'attempts');
-  const index = fs.existsSync(attempts) ? fs.readdirSync(attempts).map((f) => path.join(attempts, f)) : [];
-  return [path.join(dir, 'launcher.log'), ...index];
-};
+/** The launcher's log and journal of attempts: never to hold a secret's content. */
+const launcherFiles = (dir: string) => () => [path.join(dir, 'launcher.log'), path.join(dir, 'journal')].filter((f) => fs.existsSync(f));
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-process-conf-'));
 const launcherDir = path.join(root, 'launcher');

@@ -183,9 +183,10 @@ describe.skipIf(!probe.support.enforced)('process driver: mounts', () => {
     const filesDir = path.join(s.workDir, 'mounts', s.attemptId);
     expect(fs.readFileSync(path.join(filesDir, '0', 'token'), 'utf8')).toBe(value);
     expect((fs.statSync(path.join(s.workDir, 'mounts', s.attemptId)).mode & 0o777).toString(8)).toBe('700');
-    const index = fs.readFileSync(path.join(h.launcherDir, 'attempts', `${s.attemptId}.json`), 'utf8');
-    expect(index).not.toContain(value);
-    expect(JSON.parse(index).mountsDir).toBe(filesDir);
+    const journal = fs.readFileSync(path.join(h.launcherDir, 'journal'), 'utf8');
+    expect(journal).not.toContain(value);
+    const started = journal.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.s?.attemptId === s.attemptId);
+    expect(started.s.mountsDir).toBe(filesDir);
     expect(fs.readdirSync(`${b}/s`)).toEqual([]); // nothing on the host side
     await h.driver.stop({ attemptId: s.attemptId }, { graceMs: 10_000 });
     await h.exitOf(s.attemptId);
