@@ -465,12 +465,14 @@ static void *pump_main(void *arg) {
 
 static void push(cmd *c) {
   pthread_mutex_lock(&queue_lock);
+  int was_empty = queue_head == NULL;
   if (queue_tail) queue_tail->next = c;
   else queue_head = c;
   queue_tail = c;
   pthread_mutex_unlock(&queue_lock);
+  /* One wake-up per batch: the pump takes the whole queue when it wakes. */
   uint64_t one = 1;
-  if (write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+  if (was_empty && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
 }
 
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
