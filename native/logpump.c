@@ -475,6 +475,21 @@ static void push(cmd *c) {
   if (was_empty && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
 }
 
+/* A command for an attempt by id; `data` is copied. */
+static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only, const void *data, size_t len) {
+  cmd *c = calloc(1, sizeof *c);
+  char *copy = malloc(len ? len : 1);
+  if (!c || !copy) abort(); /* a lost resume or release would leave the attempt paused for ever */
+  if (len) memcpy(copy, data, len);
+  c->kind = kind;
+  c->id = id;
+  c->stream = stream;
+  c->writer_only = writer_only;
+  c->data = copy;
+  c->len = len;
+  push(c);
+}
+
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   event *e = data;
   if (env && cb) {
@@ -582,17 +597,7 @@ static napi_value PumpResume(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer, writerOnly: boolean)");
     return NULL;
   }
-  cmd *c = calloc(1, sizeof *c);
-  char *copy = malloc(len ? len : 1);
-  if (!c || !copy) abort(); /* a lost resume would leave the attempt paused for ever */
-  memcpy(copy, data, len);
-  c->kind = CMD_RESUME;
-  c->writer_only = writer_only;
-  c->id = id;
-  c->stream = stream;
-  c->data = copy;
-  c->len = len;
-  push(c);
+  push_command(CMD_RESUME, id, stream, writer_only, data, len);
   return NULL;
 }
 
@@ -605,11 +610,7 @@ static napi_value PumpRelease(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "pumpRelease(id)");
     return NULL;
   }
-  cmd *c = calloc(1, sizeof *c);
-  if (!c) abort();
-  c->kind = CMD_RELEASE;
-  c->id = id;
-  push(c);
+  push_command(CMD_RELEASE, id, 0, false, NULL, 0);
   return NULL;
 }
 
