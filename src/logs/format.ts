@@ -39,17 +39,25 @@ export function encodeRecord(record: LogRecord): string {
  */
 export function decodeRecord(line: string): LogRecord {
   // 24 chars of timestamp, a space, the stream char, a space.
-  if (line.length >= 26 && line[24] === ' ' && line[26] === ' ' && line[23] === 'Z') {
+  if (line.length >= 26 && line[24] === ' ' && line[23] === 'Z' && (line.length === 26 || line[26] === ' ')) {
     const stream = CHAR_STREAM[line[25]!];
-    const time = Date.parse(line.slice(0, 24));
-    if (stream && !Number.isNaN(time)) return { time, stream, text: line.slice(27) };
-  }
-  if (line.length === 26 && line[24] === ' ' && line[23] === 'Z') {
-    const stream = CHAR_STREAM[line[25]!];
-    const time = Date.parse(line.slice(0, 24));
-    if (stream && !Number.isNaN(time)) return { time, stream, text: '' };
+    const time = parseStamp(line.slice(0, 24));
+    if (stream && !Number.isNaN(time)) return { time, stream, text: line.length === 26 ? '' : line.slice(27) };
   }
   return { time: 0, stream: 'stdout', text: line };
+}
+
+// The records of one read share their time stamp: parsing it once per run of them makes
+// reading a large log several times faster.
+let lastStamp = '';
+let lastTime = NaN;
+
+function parseStamp(stamp: string): number {
+  if (stamp !== lastStamp) {
+    lastStamp = stamp;
+    lastTime = Date.parse(stamp);
+  }
+  return lastTime;
 }
 
 /** Path of the rotated (older) part of a log file. */
