@@ -122,7 +122,7 @@ export async function admit(ctx: EngineContext, track: (p: Promise<void>) => voi
     track(startOne(ctx, a));
     touched.add(a.run.seq);
   }
-  for (const seq of touched) ctx.queue.add(runKey(seq));
+  for (const seq of touched) syncSoon(ctx, seq); // a burst of admissions costs one pass
   if (more) ctx.queue.add(ADMISSION_KEY);
 }
 
@@ -135,8 +135,7 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
     // Synchronous up to the driver call, so starts reach the driver in admission (FIFO) order.
     const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve, ...(ctx.workDirOf ? { workDirOf: ctx.workDirOf } : {}) });
     const handle = await ctx.driver.start(spec);
-    const effects = new Effects();
-    ctx.store.transaction(() => {
+    await ctx.writes.write((effects) => {
       const cur = ctx.store.getInstance(run.seq, instance.index, instance.retry);
       if (!cur || cur.attempt !== attempt) return;
       cur.handle = handle;
@@ -156,7 +155,6 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
       }
       ctx.store.saveInstance(cur);
     });
-    await effects.run(ctx);
     syncSoon(ctx, run.seq); // status_details now count it as running
     return;
   } catch (e) {
