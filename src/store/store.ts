@@ -10,6 +10,7 @@ import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
 import { InstanceCache } from './instance-cache.js';
+import { RunCache } from './run-cache.js';
 
 function toProject(r: Raw): ProjectRow {
   return {
@@ -112,6 +113,7 @@ export class Store {
   private readonly jobs: ProjectRows<JobRow>;
   private readonly runs: ProjectRows<RunRow>;
   private readonly instanceCache = new InstanceCache();
+  private readonly runCache = new RunCache();
 
   /** A prepared statement, compiled once per SQL text. */
   private q(sql: string) {
@@ -126,7 +128,9 @@ export class Store {
     try {
       return this.db.transaction(fn)();
     } catch (e) {
-      this.instanceCache.clear(); // it may hold writes SQLite just rolled back
+      // they may hold writes SQLite just rolled back
+      this.instanceCache.clear();
+      this.runCache.clear();
       throw e;
     }
   }
@@ -208,14 +212,23 @@ export class Store {
     return this.runs.get(projectId, name);
   }
 
+  /** A run by sequence number (the engine's read: cached, see run-cache.ts; its spec is frozen). */
   getRunBySeq(seq: number): RunRow | undefined {
+    const cached = this.runCache.get(seq);
+    if (cached) return cached;
     const r = this.q('SELECT * FROM job_runs WHERE seq = ?').get(seq) as Raw | undefined;
-    return r && toRun(r);
+    if (!r) return undefined;
+    const row = toRun(r);
+    this.runCache.fill(row);
+    return row;
   }
 
-  /** The sequence number of a run, by id (cheap: no document is parsed). */
+  /** The sequence number of a run, by id (cheap: no document is parsed; cached). */
   runSeqById(id: string): number | undefined {
+    const known = this.runCache.seqOf(id);
+    if (known !== undefined) return known;
     const r = this.q('SELECT seq FROM job_runs WHERE id = ?').get(id) as { seq: number } | undefined;
+    if (r) this.runCache.rememberSeq(id, r.seq);
     return r?.seq;
   }
 
@@ -256,10 +269,13 @@ export class Store {
   updateRunStatus(seq: number, fields: Pick<RunRow, 'status' | 'statusDetailsJson' | 'startMs' | 'completionMs'>): void {
     this.q('UPDATE job_runs SET status = ?, status_details = ?, start_ms = ?, completion_ms = ? WHERE seq = ?')
       .run(fields.status, fields.statusDetailsJson, fields.startMs ?? null, fields.completionMs ?? null, seq);
+    const { status, statusDetailsJson, startMs, completionMs } = fields;
+    this.runCache.update(seq, { status, statusDetailsJson, startMs, completionMs });
   }
 
   markRunDeleting(seq: number): void {
     this.q('UPDATE job_runs SET deleting = 1 WHERE seq = ?').run(seq);
+    this.runCache.update(seq, { deleting: true });
   }
 
   /** Every `image_reference` a job or a job run (in every project, history included) names. */
@@ -276,6 +292,7 @@ export class Store {
   deleteRun(seq: number): void {
     this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);
     this.instanceCache.dropRun(seq);
+    this.runCache.drop(seq);
   }
 
   runSeqsOfJob(projectId: string, jobName: string): number[] {
@@ -359,6 +376,8 @@ export class Store {
   }
 
   getInstance(runSeq: number, index: number, retry: number): InstanceRow | undefined {
+    const cached = this.instanceCache.getOne(runSeq, index, retry);
+    if (cached !== undefined) return cached ?? undefined;
     const r = this.q('SELECT * FROM instances WHERE run_seq = ? AND idx = ? AND retry = ?')
       .get(runSeq, index, retry) as Raw | undefined;
     return r && toInstance(r);
@@ -394,10 +413,13 @@ export class Store {
    * time, for admission.
    */
   pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): InstanceRow[] {
+    // Ordered by rowid after (run_seq, idx), which the index `instances_state` holds, instead of
+    // retry, which it does not (that cost a sort per page): the retries of an index are inserted
+    // in order, so within one index rowid order is retry order.
     return (
       this.q(
         `SELECT * FROM instances WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
-         ORDER BY run_seq, idx, retry LIMIT ?`,
+         ORDER BY run_seq, idx, rowid LIMIT ?`,
       ).all(...cursor, limit) as Raw[]
     ).map(toInstance);
   }
