@@ -46,12 +46,13 @@ export function syncSoon(ctx: EngineContext, seq: number): void {
 }
 
 /**
- * Queues an admission pass for freed capacity. Not throttled: exits are recorded a write batch
- * (one turn of the event loop) at a time, so a burst already costs one pass, and a pass costs
- * in proportion to what it admits, not to the size of a run; waiting would only leave capacity idle.
+ * Queues an admission pass for freed capacity when this turn of the event loop ends: the exits
+ * of the turn are then committed with the pass's decisions (`WriteBatch.atTurnEnd`). Not
+ * throttled: a burst of exits in one turn already costs one pass, and a pass costs in
+ * proportion to what it admits, not to the size of a run; waiting would only leave capacity idle.
  */
 export function admitSoon(ctx: EngineContext): void {
-  ctx.queue.add(ADMISSION_KEY);
+  ctx.writes.atTurnEnd(ADMISSION_KEY, () => ctx.queue.add(ADMISSION_KEY));
 }
 
 export function refOf(run: Pick<RunRow, 'id'>, i: InstanceRow): AttemptRef {

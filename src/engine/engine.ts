@@ -151,8 +151,6 @@ export class Engine {
   }
 
   private async process(key: string): Promise<void> {
-    // Facts that arrived this turn are committed first, so that every pass sees all of them.
-    this.ctx.writes.flush();
     if (key === ADMISSION_KEY) return admit(this.ctx, (p) => this.track(p));
     if (key === RETENTION_KEY) {
       applyRetention(this.ctx);

@@ -36,11 +36,12 @@ export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void 
     ctx.store.saveInstance(inst);
     return true;
   });
+  // Its capacity is free once it is recorded: the pass commits with this turn's batch.
+  admitSoon(ctx);
   recording.then(
     (recorded) => {
       if (!recorded) release();
       syncSoon(ctx, seq);
-      if (recorded) admitSoon(ctx); // its capacity is free now
     },
     // not recorded (the store failed): it is not released either, so the next engine gets it again
     (e) => ctx.warn(`exit ${exit.attemptId}`, e),

@@ -33,6 +33,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export class WriteBatch {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** What runs when the turn ends, before the batch commits (see `atTurnEnd`), by name. */
+  private readonly turnEnd = new Map<string, () => void>();
   /** Flushes whose effects are still running (driver calls after the commit). */
   private readonly running = new Set<Promise<void>>();
 
@@ -40,36 +42,68 @@ export class WriteBatch {
     private readonly store: Store,
     /** Runs the effects of a committed batch (`Effects.run` with the engine's context). */
     private readonly runEffects: (effects: Effects) => Promise<void>,
-    /** When the batch is committed: the next turn of the event loop by default. */
-    private readonly schedule: (flush: () => void) => void = (flush) => void setImmediate(flush),
+    /** When the turn ends: the check phase of the event loop (`setImmediate`) by default. */
+    private readonly schedule: (endTurn: () => void) => void = (endTurn) => void setImmediate(endTurn),
   ) {}
 
   /** Queues a write for this turn's batch; see the contract above. */
   write<T>(fn: (effects: Effects) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      this.schedule(() => this.flush());
+      this.scheduleTurnEnd();
     });
   }
 
-  /** True when no write is queued and no batch's effects are running. */
+  /**
+   * Queues `fn` and commits the batch now, `fn` last: how a pass of the loop (admission, a sync)
+   * commits its decisions together with the facts that arrived before it.
+   */
+  commit<T>(fn: (effects: Effects) => T): Promise<T> {
+    const done = this.write(fn);
+    this.flush();
+    return done;
+  }
+
+  /**
+   * Runs `fn` when this turn ends, once per `name`, just before the batch commits (one microtask
+   * later): a pass of the loop that `fn` queues and that starts at once commits the batch with
+   * its own decisions, one commit instead of two (an exit and the admission it makes possible).
+   */
+  atTurnEnd(name: string, fn: () => void): void {
+    this.turnEnd.set(name, fn);
+    this.scheduleTurnEnd();
+  }
+
+  /** True when no write or turn-end call is queued and no batch's effects are running. */
   isIdle(): boolean {
-    return this.pending.length === 0 && this.running.size === 0;
+    return this.pending.length === 0 && this.turnEnd.size === 0 && this.running.size === 0;
   }
 
   /** Resolves once every write queued so far is committed and its batch's effects have run. */
   async idle(): Promise<void> {
     while (!this.isIdle()) {
-      if (this.pending.length > 0) this.flush();
+      this.endTurn(); // now, rather than waiting for the scheduled turn
+      await Promise.resolve(); // the pass it started, or the flush it queued, runs
       await Promise.all([...this.running]);
     }
   }
 
+  private scheduleTurnEnd(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => this.endTurn());
+  }
+
+  private endTurn(): void {
+    this.scheduled = false;
+    const calls = [...this.turnEnd.values()];
+    this.turnEnd.clear();
+    for (const call of calls) call();
+    queueMicrotask(() => this.flush());
+  }
+
   /** Commits what is queued now (also called by the scheduled turn; a no-op when empty). */
   flush(): void {
-    this.scheduled = false;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];

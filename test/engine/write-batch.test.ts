@@ -140,6 +140,33 @@ describe('WriteBatch', () => {
   });
 });
 
+describe('passes commit with the facts of their turn', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('an exit and the admission it makes possible are one commit', async () => {
+    h = await makeHarness({ driver: { capacity: { cpuMillis: 1000, memoryBytes: 32e9 }, script: () => ({ runForMs: 100, exitCode: 0 }) } });
+    h.engine.submitRun('default', { name: 'one', run_commands: ['x'], scale_array_spec: '0-1', scale_cpu_limit: '1', scale_memory_limit: '4G' });
+    await h.tick();
+    const reader = new Database(path.join(h.home, 'cejobs.db'), { readonly: true });
+    const read = reader.prepare('SELECT state, observed_exit IS NOT NULL AS exited FROM instances ORDER BY idx');
+    const committed: string[] = []; // (index 0, index 1) as a reader sees them after each commit
+    const store = h.engine.store;
+    const transaction = store.transaction.bind(store);
+    store.transaction = <T>(fn: () => T): T => {
+      const result = transaction(fn);
+      committed.push((read.all() as { state: string; exited: number }[]).map((r) => r.state + (r.exited ? '+exit' : '')).join(','));
+      return result;
+    };
+    expect((read.all() as { state: string }[]).map((r) => r.state)).toEqual(['running', 'pending']);
+    await h.tick(100);
+    reader.close();
+    expect(committed[0]).toBe('running+exit,starting');
+    expect(committed).not.toContain('running+exit,pending');
+    expect(h.engine.getRun('default', 'one').status).toBe('running');
+  });
+});
+
 describe('a crash before a batch is committed', () => {
   let h: Harness;
   afterEach(async () => h?.close());
