@@ -14,7 +14,7 @@ import type { AttemptExit } from '../drivers/driver.js';
 import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
 import { formatBytes } from '../domain/quantities.js';
 import { coerceError, isCejobsError } from '../domain/errors.js';
-import type { InstanceRow, ProjectRow, RunRow } from '../store/rows.js';
+import type { InstanceRow, PendingInstance, ProjectRow, RunRow } from '../store/rows.js';
 import { ADMISSION_KEY, Effects, recordEvent, refOf, runKey, syncSoon, type EngineContext } from './context.js';
 import { buildInstanceSpec } from './instance-spec.js';
 import { SecretBoxError } from './secret-box.js';
@@ -33,7 +33,7 @@ const cpuText = (millis: number): string => String(millis / 1000);
  * passes admit one or two instances (an exit freed their capacity), and a row costs about as
  * much to read as the query around it, so the first page is small.
  */
-function* pendingInFifoOrder(ctx: EngineContext, max: number): Generator<InstanceRow> {
+function* pendingInFifoOrder(ctx: EngineContext, max: number): Generator<PendingInstance> {
   let pageSize = 1;
   let cursor: [number, number, number] = [-1, -1, -1];
   let count = 0;
@@ -72,15 +72,16 @@ function decide(ctx: EngineContext, effects: Effects): { admitted: Admitted[]; m
   const now = ctx.clock.now();
   let blocked = false;
   let seen = 0;
-  for (const inst of pendingInFifoOrder(ctx, ctx.settings.admissionBatch)) {
+  for (const next of pendingInFifoOrder(ctx, ctx.settings.admissionBatch)) {
     seen++;
-    let run = runs.get(inst.runSeq);
-    if (!runs.has(inst.runSeq)) {
-      run = ctx.store.getRunBySeq(inst.runSeq);
-      runs.set(inst.runSeq, run);
+    let run = runs.get(next.runSeq);
+    if (!runs.has(next.runSeq)) {
+      run = ctx.store.getRunBySeq(next.runSeq);
+      runs.set(next.runSeq, run);
     }
     if (!run || run.deleting) continue;
-    if (capacity && (inst.cpuMillis > capacity.cpuMillis || inst.memoryBytes > capacity.memoryBytes)) {
+    if (capacity && (next.cpuMillis > capacity.cpuMillis || next.memoryBytes > capacity.memoryBytes)) {
+      const inst = ctx.store.getInstance(next.runSeq, next.index, next.retry)!;
       inst.state = transition(inst.state, 'failed');
       inst.reason = 'Unschedulable';
       inst.message =
@@ -99,7 +100,7 @@ function decide(ctx: EngineContext, effects: Effects): { admitted: Admitted[]; m
     }
     if (
       capacity &&
-      (used.cpuMillis + inst.cpuMillis > capacity.cpuMillis || used.memoryBytes + inst.memoryBytes > capacity.memoryBytes)
+      (used.cpuMillis + next.cpuMillis > capacity.cpuMillis || used.memoryBytes + next.memoryBytes > capacity.memoryBytes)
     ) {
       blocked = true;
       break;
@@ -110,6 +111,7 @@ function decide(ctx: EngineContext, effects: Effects): { admitted: Admitted[]; m
       projects.set(run.projectId, project);
     }
     if (!project) continue;
+    const inst = ctx.store.getInstance(next.runSeq, next.index, next.retry)!;
     used.cpuMillis += inst.cpuMillis;
     used.memoryBytes += inst.memoryBytes;
     inst.state = transition(inst.state, 'starting');

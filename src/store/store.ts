@@ -6,7 +6,7 @@ import { BuildStore } from './build-store.js';
 import type { Db } from './database.js';
 import { json, opt, ProjectRows, Statements, taggedColumns, taggedRow, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
-import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
+import type { EventRow, InstanceRow, JobRow, Page, PendingInstance, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
 import { InstanceCache } from './instance-cache.js';
@@ -114,6 +114,8 @@ export class Store {
   private readonly runs: ProjectRows<RunRow>;
   private readonly instanceCache = new InstanceCache();
   private readonly runCache = new RunCache();
+  /** Projects by id and by name (few, read by every admission pass); cleared by every project write. */
+  private readonly projectCache = new Map<string, ProjectRow>();
 
   /** A prepared statement, compiled once per SQL text. */
   private q(sql: string) {
@@ -131,6 +133,7 @@ export class Store {
       // they may hold writes SQLite just rolled back
       this.instanceCache.clear();
       this.runCache.clear();
+      this.projectCache.clear();
       throw e;
     }
   }
@@ -139,11 +142,17 @@ export class Store {
   insertProject(p: ProjectRow): void {
     this.q('INSERT INTO projects (id, name, region, subdomain, status, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
       .run(p.id, p.name, p.region, p.subdomain, p.status, p.createdMs);
+    this.projectCache.clear();
   }
 
   getProject(idOrName: string): ProjectRow | undefined {
+    const cached = this.projectCache.get(idOrName);
+    if (cached) return { ...cached };
     const r = this.q('SELECT * FROM projects WHERE id = ? OR name = ?').get(idOrName, idOrName) as Raw | undefined;
-    return r && toProject(r);
+    if (!r) return undefined;
+    const row = toProject(r);
+    this.projectCache.set(idOrName, { ...row });
+    return row;
   }
 
   listProjects(): ProjectRow[] {
@@ -156,10 +165,12 @@ export class Store {
     this.builds.deleteAllOfProject(id);
     this.jobs.deleteAllOfProject(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
+    this.projectCache.clear();
   }
 
   setProjectStatus(id: string, status: ProjectRow['status']): void {
     this.q('UPDATE projects SET status = ? WHERE id = ?').run(status, id);
+    this.projectCache.clear();
   }
 
   // ── jobs ────────────────────────────────────────────────────────────────────────────────
@@ -410,18 +421,27 @@ export class Store {
 
   /**
    * Pending instances in FIFO order (run, index, retry) after a cursor (exclusive), a page at a
-   * time, for admission.
+   * time, for admission: what it needs to decide (identity and size) without the whole row
+   * (reading a full row costs several times a few integer columns; `getInstance` reads the rows
+   * it admits, from the instance cache).
    */
-  pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): InstanceRow[] {
+  pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): PendingInstance[] {
     // Ordered by rowid after (run_seq, idx), which the index `instances_state` holds, instead of
     // retry, which it does not (that cost a sort per page): the retries of an index are inserted
     // in order, so within one index rowid order is retry order.
     return (
       this.q(
-        `SELECT * FROM instances WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
+        `SELECT run_seq, idx, retry, cpu_millis, memory_bytes FROM instances
+         WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
          ORDER BY run_seq, idx, rowid LIMIT ?`,
       ).all(...cursor, limit) as Raw[]
-    ).map(toInstance);
+    ).map((r) => ({
+      runSeq: r.run_seq as number,
+      index: r.idx as number,
+      retry: r.retry as number,
+      cpuMillis: r.cpu_millis as number,
+      memoryBytes: r.memory_bytes as number,
+    }));
   }
 
   /**

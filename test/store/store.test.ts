@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/domain/defaults.js';
 import type { EventType, JobRunStatusDetails } from '../../src/domain/types.js';
-import type { EventRow, InstanceRow, JobRow, ProjectRow, RunRow } from '../../src/store/rows.js';
+import type { EventRow, InstanceRow, JobRow, PendingInstance, ProjectRow, RunRow } from '../../src/store/rows.js';
 import { Store } from '../../src/store/store.js';
 
 let dir: string;
@@ -104,6 +104,24 @@ describe('Store: projects', () => {
     store.insertProject(project());
     store.setProjectStatus('p-1', 'deleting');
     expect(store.getProject('p-1')!.status).toBe('deleting');
+  });
+
+  it('reads projects through a cache that follows every write and forgets rolled-back ones', () => {
+    store.insertProject(project());
+    const read = store.getProject('proj')!;
+    read.status = 'deleting'; // a copy: not saved, must not leak
+    expect(store.getProject('proj')!.status).toBe('active');
+    expect(() =>
+      store.transaction(() => {
+        store.setProjectStatus('p-1', 'deleting');
+        expect(store.getProject('p-1')!.status).toBe('deleting');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.getProject('p-1')!.status).toBe('active');
+    expect(store.getProject('proj')!.status).toBe('active');
+    store.deleteProject('p-1');
+    expect(store.getProject('proj')).toBeUndefined();
   });
 
   it('refuses a second project with the same name or id', () => {
@@ -539,10 +557,10 @@ describe('Store: pending instances for admission', () => {
     store.insertInstance(instance(a, 0, 1, { state: 'failed' }));
     store.insertInstance(instance(a, 0, 2)); // a later retry of index 0
     store.insertInstance(instance(a, 1, 0, { state: 'running' }));
-    const key = (i: InstanceRow) => [i.runSeq, i.index, i.retry];
+    const key = (i: PendingInstance) => [i.runSeq, i.index, i.retry];
     expect(store.pendingInstancesAfter([-1, -1, -1], 10).map(key)).toEqual([[a, 0, 2], [a, 2, 0], [b, 0, 0]]);
     const first = store.pendingInstancesAfter([-1, -1, -1], 1);
-    expect(first.map(key)).toEqual([[a, 0, 2]]);
+    expect(first).toEqual([{ runSeq: a, index: 0, retry: 2, cpuMillis: 1000, memoryBytes: 4_000_000_000 }]);
     expect(store.pendingInstancesAfter([a, 0, 2], 1).map(key)).toEqual([[a, 2, 0]]);
     expect(store.pendingInstancesAfter([a, 2, 0], 5).map(key)).toEqual([[b, 0, 0]]);
     expect(store.pendingInstancesAfter([b, 0, 0], 5)).toEqual([]);
