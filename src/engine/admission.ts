@@ -127,6 +127,12 @@ function decide(ctx: EngineContext, effects: Effects): { admitted: Admitted[]; m
       ctx.store.updateRunStatus(run.seq, run);
     }
     admitted.push({ project, run, instance: inst });
+    if (capacity && (used.cpuMillis >= capacity.cpuMillis || used.memoryBytes >= capacity.memoryBytes)) {
+      // Full: nothing behind can fit (every instance asks for some cpu and memory, at least
+      // 0.125 vCPU and 0.25 GB), so the next page is not read.
+      blocked = true;
+      break;
+    }
   }
   return { admitted, more: !blocked && seen === ctx.settings.admissionBatch };
 }

@@ -136,7 +136,7 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
     ctx.random,
   );
   effects.release(refOf(run, inst));
-  effects.admission = true;
+  // (its capacity was freed when the exit was recorded, and admission ran then)
   inst.observedExit = undefined;
   inst.exitCode = effectiveExitCode(exit.outcome) ?? undefined;
   if (startedAt !== undefined) inst.firstStartedMs ??= startedAt;
@@ -199,6 +199,7 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
       inst.stopReason = undefined;
       inst.handle = undefined;
       setState(ctx, effects, run, inst, 'pending');
+      effects.admission = true;
       ev('Warning', 'InstanceLost', `Instance ${inst.name} ${decision.message}; it starts again without using a retry`);
       break;
     case 'restart': {
