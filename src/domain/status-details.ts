@@ -7,6 +7,7 @@
  * (`"0-2,4"`), left out when empty. `indices_details` is keyed by the index as a string.
  */
 import { formatIndices } from './array-spec.js';
+import { isoTime } from './iso-time.js';
 import { indexStatusOf } from './run-state.js';
 import type { IndexDetails, IndexStatus, InstanceState, JobRunStatusDetails, RunMode } from './types.js';
 
@@ -26,7 +27,7 @@ export interface IndexView {
   lastFailureReason?: string;
 }
 
-const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : isoTime(ms));
 
 export function computeStatusDetails(
   mode: RunMode,

@@ -15,6 +15,7 @@ import type { ConfigResolver } from './instance-spec.js';
 import type { StateLayout } from './layout.js';
 import type { EngineSettings } from './settings.js';
 import type { WorkQueue } from './work-queue.js';
+import type { WriteBatch } from './write-batch.js';
 import { attemptIdOf } from '../drivers/driver.js';
 
 export interface EngineContext {
@@ -25,6 +26,8 @@ export interface EngineContext {
   settings: EngineSettings;
   layout: StateLayout;
   queue: WorkQueue;
+  /** Facts arriving in bursts (start replies, exits) are committed a turn of the event loop at a time. */
+  writes: WriteBatch;
   changes: EngineEmitter;
   resolve: ConfigResolver;
   /** Logs an internal problem (never a user's secret). */
@@ -42,9 +45,14 @@ export function syncSoon(ctx: EngineContext, seq: number): void {
   ctx.queue.addThrottled(runKey(seq), ctx.settings.syncBatchMs);
 }
 
-/** Queues an admission pass for freed capacity (throttled like `syncSoon`). */
+/**
+ * Queues an admission pass for freed capacity when this turn of the event loop ends: the exits
+ * of the turn are then committed with the pass's decisions (`WriteBatch.atTurnEnd`). Not
+ * throttled: a burst of exits in one turn already costs one pass, and a pass costs in
+ * proportion to what it admits, not to the size of a run; waiting would only leave capacity idle.
+ */
 export function admitSoon(ctx: EngineContext): void {
-  ctx.queue.addThrottled(ADMISSION_KEY, ctx.settings.syncBatchMs);
+  ctx.writes.atTurnEnd(ADMISSION_KEY, () => ctx.queue.add(ADMISSION_KEY));
 }
 
 export function refOf(run: Pick<RunRow, 'id'>, i: InstanceRow): AttemptRef {
@@ -75,6 +83,15 @@ export class Effects {
 
   notify(fn: () => void): void {
     this.notices.push(fn);
+  }
+
+  /** Takes over everything `other` collected (after it), e.g. the effects of one write of a batch. */
+  absorb(other: Effects): void {
+    this.stops.push(...other.stops);
+    this.releases.push(...other.releases);
+    this.removals.push(...other.removals);
+    this.notices.push(...other.notices);
+    this.admission ||= other.admission;
   }
 
   async run(ctx: EngineContext): Promise<void> {

@@ -38,6 +38,7 @@ import { RunLogs, type InstanceLog, type LogQuery, type TaggedRecord } from './r
 import { checkRunnable, createRun, restartInstances, waitForTerminal } from './runs.js';
 import { syncRun } from './sync-run.js';
 import { WorkQueue } from './work-queue.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface EngineOptions {
   /** State home: database, logs, work files. */
@@ -109,6 +110,7 @@ export class Engine {
       settings: this.settings,
       layout: this.layout,
       queue,
+      writes: new WriteBatch(store, (effects) => effects.run(this.ctx)),
       changes: this.changes,
       resolve: options.resolveConfig ?? this.config.resolve,
       warn,
@@ -175,9 +177,13 @@ export class Engine {
         await Promise.all([...this.inflight]);
         continue;
       }
+      if (!this.ctx.writes.isIdle()) {
+        await this.ctx.writes.idle();
+        continue;
+      }
       // one more turn of the event loop: a start or an exit that just finished may queue work
       await new Promise((r) => setImmediate(r));
-      if (this.inflight.size === 0 && this.ctx.queue.isIdle()) return;
+      if (this.inflight.size === 0 && this.ctx.queue.isIdle() && this.ctx.writes.isIdle()) return;
     }
   }
 
@@ -190,6 +196,7 @@ export class Engine {
     await this.ctx.queue.stop();
     await this.builds.close();
     await Promise.all([...this.inflight]);
+    await this.ctx.writes.idle(); // exits recorded in this turn: committed before the store closes
     await this.driver.close();
     this.store.close();
   }

@@ -5,7 +5,7 @@
  */
 import type { AttemptExit } from '../drivers/driver.js';
 import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
-import { admitSoon, Effects, recordEvent, syncSoon, type EngineContext } from './context.js';
+import { admitSoon, recordEvent, syncSoon, type Effects, type EngineContext } from './context.js';
 import type { InstanceRow } from '../store/rows.js';
 import { parseAttemptId } from './instance-spec.js';
 
@@ -17,31 +17,35 @@ import { parseAttemptId } from './instance-spec.js';
 export function recordObservedExit(ctx: EngineContext, exit: AttemptExit): void {
   const id = parseAttemptId(exit.attemptId);
   const seq = id && ctx.store.runSeqById(id.runId);
-  const effects = new Effects();
-  const recorded =
-    id !== undefined &&
-    seq !== undefined &&
-    ctx.store.transaction(() => {
-      const inst = ctx.store.getInstance(seq, id.index, id.retry);
-      if (!inst || inst.attempt !== id.attempt || inst.observedExit || !ACTIVE_INSTANCE_STATES.includes(inst.state)) {
-        return false;
-      }
-      inst.observedExit = exit;
-      if (inst.state === 'starting' && exit.outcome.kind !== 'start-failed' && exit.outcome.kind !== 'lost') {
-        // It ran, but the reply of its start never got recorded (the engine crashed in between,
-        // or the exit overtook the reply): record the start now, or its Started event is lost.
-        recordStarted(ctx, effects, seq, inst, exit.startedAt);
-      }
-      ctx.store.saveInstance(inst);
-      return true;
-    });
-  if (!recorded) {
+  const release = (): void => {
     // a duplicate, or an attempt the engine no longer waits for: let the driver forget it
     ctx.driver.release({ attemptId: exit.attemptId }).catch((e) => ctx.warn(`release ${exit.attemptId}`, e));
-  }
-  if (recorded) effects.run(ctx).catch((e) => ctx.warn(`exit ${exit.attemptId}`, e));
-  if (seq !== undefined) syncSoon(ctx, seq);
-  if (recorded) admitSoon(ctx); // its capacity is free now
+  };
+  if (id === undefined || seq === undefined) return release();
+  const recording = ctx.writes.write((effects) => {
+    const inst = ctx.store.getInstance(seq, id.index, id.retry);
+    if (!inst || inst.attempt !== id.attempt || inst.observedExit || !ACTIVE_INSTANCE_STATES.includes(inst.state)) {
+      return false;
+    }
+    inst.observedExit = exit;
+    if (inst.state === 'starting' && exit.outcome.kind !== 'start-failed' && exit.outcome.kind !== 'lost') {
+      // It ran, but the reply of its start never got recorded (the engine crashed in between,
+      // or the exit overtook the reply): record the start now, or its Started event is lost.
+      recordStarted(ctx, effects, seq, inst, exit.startedAt);
+    }
+    ctx.store.saveInstance(inst);
+    return true;
+  });
+  // Its capacity is free once it is recorded: the pass commits with this turn's batch.
+  admitSoon(ctx);
+  recording.then(
+    (recorded) => {
+      if (!recorded) release();
+      syncSoon(ctx, seq);
+    },
+    // not recorded (the store failed): it is not released either, so the next engine gets it again
+    (e) => ctx.warn(`exit ${exit.attemptId}`, e),
+  );
 }
 
 /** `starting` → `running` with its `Started` event, for an attempt found running or exited. */

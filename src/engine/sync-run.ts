@@ -11,7 +11,8 @@
  *   5. `status` and `status_details` are recomputed and stored; reaching a terminal status is
  *      an event.
  *
- * Decisions happen in one transaction; driver calls run after the commit (`Effects`).
+ * Decisions happen in one transaction (with the facts of the turn, `WriteBatch`); driver calls
+ * run after the commit (`Effects`).
  */
 import { effectiveExitCode } from '../domain/failure-reasons.js';
 import { isActive, isTerminal, transition } from '../domain/instance-state.js';
@@ -25,46 +26,47 @@ import type { InstanceRow, RunRow } from '../store/rows.js';
 import { Effects, recordEvent, refOf, runKey, type EngineContext } from './context.js';
 
 export async function syncRun(ctx: EngineContext, seq: number): Promise<void> {
-  const effects = new Effects();
-  let wakeInMs: number | undefined;
-  ctx.store.transaction(() => {
-    const run = ctx.store.getRunBySeq(seq);
-    if (!run) return;
-    const instances = ctx.store.instancesOfRun(seq);
-    if (run.deleting) {
-      syncDeletion(ctx, effects, run, instances);
-      return;
-    }
-    const now = ctx.clock.now();
-    for (const inst of instances) {
-      if (inst.observedExit && isActive(inst.state)) applyExit(ctx, effects, run, inst, instances);
-    }
-    const deadlineWake = enforceDeadline(ctx, effects, run, instances, now);
-    let backoffWake: number | undefined;
-    for (const inst of instances) {
-      if (inst.state !== 'backoff') continue;
-      if ((inst.notBeforeMs ?? 0) <= now) {
-        setState(ctx, effects, run, inst, 'pending');
-        ctx.store.saveInstance(inst);
-        effects.admission = true;
-      } else {
-        let wait = inst.notBeforeMs! - now;
-        if (wait > ctx.settings.backoff.maxMs) {
-          // No backoff is longer than the cap: the wall clock went back. Keep the cap, not the
-          // jump (else the instance would wait as long as the clock went back).
-          wait = ctx.settings.backoff.maxMs;
-          inst.notBeforeMs = now + wait;
-          ctx.store.saveInstance(inst);
-        }
-        backoffWake = backoffWake === undefined ? wait : Math.min(backoffWake, wait);
-      }
-    }
-    updateStatus(ctx, effects, run, instances, now);
-    const wakes = [deadlineWake, backoffWake].filter((w): w is number => w !== undefined);
-    if (wakes.length && !isRunTerminal(run.status)) wakeInMs = Math.min(...wakes);
-  });
-  await effects.run(ctx);
+  // Committed with the facts of this turn, so the pass decides every exit that has arrived.
+  const wakeInMs = await ctx.writes.commit((effects) => decide(ctx, effects, seq));
   if (wakeInMs !== undefined) ctx.queue.addAfter(runKey(seq), Math.max(1, wakeInMs));
+}
+
+/** The decisions of one sync, inside its transaction; returns when to look again, if ever. */
+function decide(ctx: EngineContext, effects: Effects, seq: number): number | undefined {
+  const run = ctx.store.getRunBySeq(seq);
+  if (!run) return undefined;
+  const instances = ctx.store.instancesOfRun(seq);
+  if (run.deleting) {
+    syncDeletion(ctx, effects, run, instances);
+    return undefined;
+  }
+  const now = ctx.clock.now();
+  for (const inst of instances) {
+    if (inst.observedExit && isActive(inst.state)) applyExit(ctx, effects, run, inst, instances);
+  }
+  const deadlineWake = enforceDeadline(ctx, effects, run, instances, now);
+  let backoffWake: number | undefined;
+  for (const inst of instances) {
+    if (inst.state !== 'backoff') continue;
+    if ((inst.notBeforeMs ?? 0) <= now) {
+      setState(ctx, effects, run, inst, 'pending');
+      ctx.store.saveInstance(inst);
+      effects.admission = true;
+    } else {
+      let wait = inst.notBeforeMs! - now;
+      if (wait > ctx.settings.backoff.maxMs) {
+        // No backoff is longer than the cap: the wall clock went back. Keep the cap, not the
+        // jump (else the instance would wait as long as the clock went back).
+        wait = ctx.settings.backoff.maxMs;
+        inst.notBeforeMs = now + wait;
+        ctx.store.saveInstance(inst);
+      }
+      backoffWake = backoffWake === undefined ? wait : Math.min(backoffWake, wait);
+    }
+  }
+  updateStatus(ctx, effects, run, instances, now);
+  const wakes = [deadlineWake, backoffWake].filter((w): w is number => w !== undefined);
+  return wakes.length && !isRunTerminal(run.status) ? Math.min(...wakes) : undefined;
 }
 
 function setState(ctx: EngineContext, effects: Effects, run: RunRow, inst: InstanceRow, to: InstanceRow['state']): void {
@@ -134,7 +136,7 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
     ctx.random,
   );
   effects.release(refOf(run, inst));
-  effects.admission = true;
+  // (its capacity was freed when the exit was recorded, and admission ran then)
   inst.observedExit = undefined;
   inst.exitCode = effectiveExitCode(exit.outcome) ?? undefined;
   if (startedAt !== undefined) inst.firstStartedMs ??= startedAt;
@@ -197,6 +199,7 @@ function applyExit(ctx: EngineContext, effects: Effects, run: RunRow, inst: Inst
       inst.stopReason = undefined;
       inst.handle = undefined;
       setState(ctx, effects, run, inst, 'pending');
+      effects.admission = true;
       ev('Warning', 'InstanceLost', `Instance ${inst.name} ${decision.message}; it starts again without using a retry`);
       break;
     case 'restart': {

@@ -41,6 +41,17 @@ export class InstanceCache {
     return entry.ordered.map((r) => ({ ...r }));
   }
 
+  /**
+   * A copy of one instance: undefined when its run is not cached (ask the database), null when
+   * the run is cached and has no such instance.
+   */
+  getOne(runSeq: number, index: number, retry: number): InstanceRow | null | undefined {
+    const entry = this.runs.get(runSeq);
+    if (!entry) return undefined;
+    const row = entry.rows.get(`${index}:${retry}`);
+    return row ? { ...row } : null;
+  }
+
   /** Caches a run's instances as just read from the database. */
   fill(runSeq: number, rows: InstanceRow[]): void {
     this.dropRun(runSeq);

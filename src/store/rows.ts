@@ -49,6 +49,9 @@ export interface RunRow {
   deleting: boolean;
 }
 
+/** A pending instance as admission first sees it: identity and size. */
+export type PendingInstance = Pick<InstanceRow, 'runSeq' | 'index' | 'retry' | 'cpuMillis' | 'memoryBytes'>;
+
 export interface InstanceRow {
   runSeq: number;
   index: number;

@@ -6,10 +6,11 @@ import { BuildStore } from './build-store.js';
 import type { Db } from './database.js';
 import { json, opt, ProjectRows, Statements, taggedColumns, taggedRow, type ListOptions, type Raw } from './sql.js';
 import { openDatabase, type OpenOptions } from './database.js';
-import type { EventRow, InstanceRow, JobRow, Page, ProjectRow, RunRow } from './rows.js';
+import type { EventRow, InstanceRow, JobRow, Page, PendingInstance, ProjectRow, RunRow } from './rows.js';
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
 import { InstanceCache } from './instance-cache.js';
+import { RunCache } from './run-cache.js';
 
 function toProject(r: Raw): ProjectRow {
   return {
@@ -112,6 +113,9 @@ export class Store {
   private readonly jobs: ProjectRows<JobRow>;
   private readonly runs: ProjectRows<RunRow>;
   private readonly instanceCache = new InstanceCache();
+  private readonly runCache = new RunCache();
+  /** Projects by id and by name (few, read by every admission pass); cleared by every project write. */
+  private readonly projectCache = new Map<string, ProjectRow>();
 
   /** A prepared statement, compiled once per SQL text. */
   private q(sql: string) {
@@ -126,7 +130,10 @@ export class Store {
     try {
       return this.db.transaction(fn)();
     } catch (e) {
-      this.instanceCache.clear(); // it may hold writes SQLite just rolled back
+      // they may hold writes SQLite just rolled back
+      this.instanceCache.clear();
+      this.runCache.clear();
+      this.projectCache.clear();
       throw e;
     }
   }
@@ -135,11 +142,17 @@ export class Store {
   insertProject(p: ProjectRow): void {
     this.q('INSERT INTO projects (id, name, region, subdomain, status, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
       .run(p.id, p.name, p.region, p.subdomain, p.status, p.createdMs);
+    this.projectCache.clear();
   }
 
   getProject(idOrName: string): ProjectRow | undefined {
+    const cached = this.projectCache.get(idOrName);
+    if (cached) return { ...cached };
     const r = this.q('SELECT * FROM projects WHERE id = ? OR name = ?').get(idOrName, idOrName) as Raw | undefined;
-    return r && toProject(r);
+    if (!r) return undefined;
+    const row = toProject(r);
+    this.projectCache.set(idOrName, { ...row });
+    return row;
   }
 
   listProjects(): ProjectRow[] {
@@ -152,10 +165,12 @@ export class Store {
     this.builds.deleteAllOfProject(id);
     this.jobs.deleteAllOfProject(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
+    this.projectCache.clear();
   }
 
   setProjectStatus(id: string, status: ProjectRow['status']): void {
     this.q('UPDATE projects SET status = ? WHERE id = ?').run(status, id);
+    this.projectCache.clear();
   }
 
   // ── jobs ────────────────────────────────────────────────────────────────────────────────
@@ -208,14 +223,23 @@ export class Store {
     return this.runs.get(projectId, name);
   }
 
+  /** A run by sequence number (the engine's read: cached, see run-cache.ts; its spec is frozen). */
   getRunBySeq(seq: number): RunRow | undefined {
+    const cached = this.runCache.get(seq);
+    if (cached) return cached;
     const r = this.q('SELECT * FROM job_runs WHERE seq = ?').get(seq) as Raw | undefined;
-    return r && toRun(r);
+    if (!r) return undefined;
+    const row = toRun(r);
+    this.runCache.fill(row);
+    return row;
   }
 
-  /** The sequence number of a run, by id (cheap: no document is parsed). */
+  /** The sequence number of a run, by id (cheap: no document is parsed; cached). */
   runSeqById(id: string): number | undefined {
+    const known = this.runCache.seqOf(id);
+    if (known !== undefined) return known;
     const r = this.q('SELECT seq FROM job_runs WHERE id = ?').get(id) as { seq: number } | undefined;
+    if (r) this.runCache.rememberSeq(id, r.seq);
     return r?.seq;
   }
 
@@ -256,10 +280,13 @@ export class Store {
   updateRunStatus(seq: number, fields: Pick<RunRow, 'status' | 'statusDetailsJson' | 'startMs' | 'completionMs'>): void {
     this.q('UPDATE job_runs SET status = ?, status_details = ?, start_ms = ?, completion_ms = ? WHERE seq = ?')
       .run(fields.status, fields.statusDetailsJson, fields.startMs ?? null, fields.completionMs ?? null, seq);
+    const { status, statusDetailsJson, startMs, completionMs } = fields;
+    this.runCache.update(seq, { status, statusDetailsJson, startMs, completionMs });
   }
 
   markRunDeleting(seq: number): void {
     this.q('UPDATE job_runs SET deleting = 1 WHERE seq = ?').run(seq);
+    this.runCache.update(seq, { deleting: true });
   }
 
   /** Every `image_reference` a job or a job run (in every project, history included) names. */
@@ -276,6 +303,7 @@ export class Store {
   deleteRun(seq: number): void {
     this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);
     this.instanceCache.dropRun(seq);
+    this.runCache.drop(seq);
   }
 
   runSeqsOfJob(projectId: string, jobName: string): number[] {
@@ -359,6 +387,8 @@ export class Store {
   }
 
   getInstance(runSeq: number, index: number, retry: number): InstanceRow | undefined {
+    const cached = this.instanceCache.getOne(runSeq, index, retry);
+    if (cached !== undefined) return cached ?? undefined;
     const r = this.q('SELECT * FROM instances WHERE run_seq = ? AND idx = ? AND retry = ?')
       .get(runSeq, index, retry) as Raw | undefined;
     return r && toInstance(r);
@@ -391,15 +421,27 @@ export class Store {
 
   /**
    * Pending instances in FIFO order (run, index, retry) after a cursor (exclusive), a page at a
-   * time, for admission.
+   * time, for admission: what it needs to decide (identity and size) without the whole row
+   * (reading a full row costs several times a few integer columns; `getInstance` reads the rows
+   * it admits, from the instance cache).
    */
-  pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): InstanceRow[] {
+  pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): PendingInstance[] {
+    // Ordered by rowid after (run_seq, idx), which the index `instances_state` holds, instead of
+    // retry, which it does not (that cost a sort per page): the retries of an index are inserted
+    // in order, so within one index rowid order is retry order.
     return (
       this.q(
-        `SELECT * FROM instances WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
-         ORDER BY run_seq, idx, retry LIMIT ?`,
+        `SELECT run_seq, idx, retry, cpu_millis, memory_bytes FROM instances
+         WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
+         ORDER BY run_seq, idx, rowid LIMIT ?`,
       ).all(...cursor, limit) as Raw[]
-    ).map(toInstance);
+    ).map((r) => ({
+      runSeq: r.run_seq as number,
+      index: r.idx as number,
+      retry: r.retry as number,
+      cpuMillis: r.cpu_millis as number,
+      memoryBytes: r.memory_bytes as number,
+    }));
   }
 
   /**

@@ -23,6 +23,26 @@ describe('admission', () => {
     expect(e.getRun('default', 'b').status).toBe('completed');
   });
 
+  it('reads pending instances a page at a time and stops reading once the capacity is full', async () => {
+    h = await makeHarness({
+      driver: { capacity: { cpuMillis: 3000, memoryBytes: 32e9 }, script: () => ({ runForMs: 1000, exitCode: 0 }) },
+    });
+    const store = h.engine.store;
+    const pages: number[] = [];
+    const read = store.pendingInstancesAfter.bind(store);
+    store.pendingInstancesAfter = (cursor, limit) => {
+      pages.push(limit);
+      return read(cursor, limit);
+    };
+    h.engine.submitRun('default', { name: 'p', run_commands: ['x'], scale_array_spec: '0-9' }); // cpu 1 each: 3 fit
+    await h.tick();
+    expect(h.runtime.starts.map((s) => s.index)).toEqual([0, 1, 2]);
+    expect(pages).toEqual([1, 2]); // 1 + 2 rows: the third admitted fills the capacity, no further page
+    await h.tick(1000); // three exits in one turn: one pass admits the next three
+    expect(h.runtime.starts.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(pages).toEqual([1, 2, 1, 2]);
+  });
+
   it('a large head of the queue is not overtaken by smaller instances behind it', async () => {
     h = await makeHarness({
       driver: { capacity: { cpuMillis: 2000, memoryBytes: 32e9 }, script: () => ({ runForMs: 1000, exitCode: 0 }) },

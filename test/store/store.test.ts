@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/domain/defaults.js';
 import type { EventType, JobRunStatusDetails } from '../../src/domain/types.js';
-import type { EventRow, InstanceRow, JobRow, ProjectRow, RunRow } from '../../src/store/rows.js';
+import type { EventRow, InstanceRow, JobRow, PendingInstance, ProjectRow, RunRow } from '../../src/store/rows.js';
 import { Store } from '../../src/store/store.js';
 
 let dir: string;
@@ -104,6 +104,24 @@ describe('Store: projects', () => {
     store.insertProject(project());
     store.setProjectStatus('p-1', 'deleting');
     expect(store.getProject('p-1')!.status).toBe('deleting');
+  });
+
+  it('reads projects through a cache that follows every write and forgets rolled-back ones', () => {
+    store.insertProject(project());
+    const read = store.getProject('proj')!;
+    read.status = 'deleting'; // a copy: not saved, must not leak
+    expect(store.getProject('proj')!.status).toBe('active');
+    expect(() =>
+      store.transaction(() => {
+        store.setProjectStatus('p-1', 'deleting');
+        expect(store.getProject('p-1')!.status).toBe('deleting');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.getProject('p-1')!.status).toBe('active');
+    expect(store.getProject('proj')!.status).toBe('active');
+    store.deleteProject('p-1');
+    expect(store.getProject('proj')).toBeUndefined();
   });
 
   it('refuses a second project with the same name or id', () => {
@@ -525,6 +543,104 @@ describe('Store: the instance cache (what a sync re-reads comes from memory)', (
     store.instancesOfRun(seq);
     store.deleteRun(seq);
     expect(store.instancesOfRun(seq)).toEqual([]);
+  });
+});
+
+describe('Store: pending instances for admission', () => {
+  it('pages pending instances in FIFO order (run, index, retry) after a cursor', () => {
+    store.insertProject(project());
+    const a = store.insertRun(run('a'));
+    const b = store.insertRun(run('b'));
+    store.insertInstance(instance(b, 0, 0));
+    store.insertInstance(instance(a, 2, 0));
+    store.insertInstance(instance(a, 0, 0, { state: 'failed' }));
+    store.insertInstance(instance(a, 0, 1, { state: 'failed' }));
+    store.insertInstance(instance(a, 0, 2)); // a later retry of index 0
+    store.insertInstance(instance(a, 1, 0, { state: 'running' }));
+    const key = (i: PendingInstance) => [i.runSeq, i.index, i.retry];
+    expect(store.pendingInstancesAfter([-1, -1, -1], 10).map(key)).toEqual([[a, 0, 2], [a, 2, 0], [b, 0, 0]]);
+    const first = store.pendingInstancesAfter([-1, -1, -1], 1);
+    expect(first).toEqual([{ runSeq: a, index: 0, retry: 2, cpuMillis: 1000, memoryBytes: 4_000_000_000 }]);
+    expect(store.pendingInstancesAfter([a, 0, 2], 1).map(key)).toEqual([[a, 2, 0]]);
+    expect(store.pendingInstancesAfter([a, 2, 0], 5).map(key)).toEqual([[b, 0, 0]]);
+    expect(store.pendingInstancesAfter([b, 0, 0], 5)).toEqual([]);
+  });
+});
+
+describe('Store: one instance read through the cache', () => {
+  let seq: number;
+  beforeEach(() => {
+    store.insertProject(project());
+    seq = store.insertRun(run('one'));
+    for (const i of [0, 1]) store.insertInstance(instance(seq, i, 0));
+  });
+
+  it('reads the same row whether its run is cached or not, as a copy', () => {
+    const fromDb = store.getInstance(seq, 1, 0);
+    store.instancesOfRun(seq); // the run is cached from now on
+    const fromCache = store.getInstance(seq, 1, 0)!;
+    expect(fromCache).toEqual(fromDb);
+    fromCache.state = 'running'; // not saved: must not leak
+    expect(store.getInstance(seq, 1, 0)!.state).toBe('pending');
+    expect(store.getInstance(seq, 7, 0)).toBeUndefined();
+    store.saveInstance({ ...fromCache, state: 'starting', attempt: 0 });
+    expect(store.getInstance(seq, 1, 0)).toMatchObject({ state: 'starting', attempt: 0 });
+  });
+
+  it('forgets a save that rolled back', () => {
+    store.instancesOfRun(seq);
+    expect(() =>
+      store.transaction(() => {
+        store.saveInstance({ ...instance(seq, 0, 0), state: 'running' });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.getInstance(seq, 0, 0)!.state).toBe('pending');
+  });
+});
+
+describe('Store: the run cache (what every pass re-reads comes from memory)', () => {
+  let seq: number;
+  beforeEach(() => {
+    store.insertProject(project());
+    seq = store.insertRun(run('cached'));
+  });
+
+  it('follows status updates and deletion marks, and hands out copies', () => {
+    const first = store.getRunBySeq(seq)!;
+    first.status = 'failed'; // not saved: must not leak
+    expect(store.getRunBySeq(seq)!.status).toBe('pending');
+    store.updateRunStatus(seq, { status: 'running', statusDetailsJson: '{"running":1}', startMs: T0 + 5, completionMs: undefined });
+    store.markRunDeleting(seq);
+    const expected = { ...first, status: 'running', statusDetailsJson: '{"running":1}', startMs: T0 + 5, completionMs: undefined, deleting: true };
+    expect(store.getRunBySeq(seq)).toEqual(expected);
+    reopen(); // the same as the database says
+    expect(store.getRunBySeq(seq)).toEqual(expected);
+  });
+
+  it('freezes the spec it shares between copies', () => {
+    const r = store.getRunBySeq(seq)!;
+    expect(() => r.spec.run_commands.push('x')).toThrow(TypeError);
+    expect(() => ((r.spec as { run_mode: string }).run_mode = 'daemon')).toThrow(TypeError);
+  });
+
+  it('forgets writes of a transaction that rolled back', () => {
+    store.getRunBySeq(seq);
+    expect(() =>
+      store.transaction(() => {
+        store.updateRunStatus(seq, { status: 'running', statusDetailsJson: '{}', startMs: T0, completionMs: undefined });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.getRunBySeq(seq)!.status).toBe('pending');
+  });
+
+  it('forgets a deleted run, by seq and by id', () => {
+    expect(store.runSeqById('run-cached')).toBe(seq);
+    store.getRunBySeq(seq);
+    store.deleteRun(seq);
+    expect(store.getRunBySeq(seq)).toBeUndefined();
+    expect(store.runSeqById('run-cached')).toBeUndefined();
   });
 });
 
