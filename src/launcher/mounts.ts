@@ -4,7 +4,7 @@
  * Host processes have no container filesystem, so each attempt that has mounts gets a private
  * mount namespace:
  *
- * 1. The launcher writes every mount's files into `<workDir>/mounts/<attemptId>/<n>/`
+ * 1. The launcher writes every mount's files into `<launcher dir>/mounts/<attemptId>/<n>/`
  *    (`materializeMounts`): the attempt directory is 0700 root, each mount directory 0700 and
  *    its files 0444 (config map) or 0400 (secret), owned by the instance's user when it
  *    switches user. Missing target directories are created on the host (`mkdir -p`).
@@ -134,7 +134,7 @@ export function detectMounts(options: MountOptions): MountSetup {
 
 /** The materialised mounts of one attempt. */
 export interface MountPlan {
-  /** `<workDir>/mounts/<attemptId>`: removed when the attempt ends. */
+  /** `<launcher dir>/mounts/<attemptId>`: removed when the attempt ends. */
   dir: string;
   /** Bind mounts in order (parents before nested paths). */
   binds: Array<{ source: string; target: string }>;
@@ -142,9 +142,9 @@ export interface MountPlan {
 
 export class MountError extends Error {}
 
-/** Directory holding the materialised mounts of an attempt. */
-export function mountsDirOf(workDir: string, attemptId: string): string {
-  return path.join(workDir, 'mounts', attemptId);
+/** Directory holding the materialised mounts of an attempt: the launcher's, outside the instance's scratch. */
+export function mountsDirOf(launcherDir: string, attemptId: string): string {
+  return path.join(launcherDir, 'mounts', attemptId);
 }
 
 /** A key is one path segment: no `/`, no NUL, not `.` or `..`, not empty. */
@@ -159,7 +159,7 @@ function whatOf(m: InstanceMount): string {
 }
 
 /**
- * Writes the files of `mounts` under `mountsDirOf(workDir, attemptId)` and prepares the
+ * Writes the files of `mounts` under `mountsDirOf(launcherDir, attemptId)` and prepares the
  * targets: a missing `mountPath` is created on the host (root-owned, 0755); a path nested in
  * another mount of the same attempt gets its directory inside that mount instead. `uid`/`gid`
  * own the mount directories and files when the instance switches user (else root).
@@ -167,11 +167,11 @@ function whatOf(m: InstanceMount): string {
  */
 export function materializeMounts(
   mounts: InstanceMount[],
-  workDir: string,
+  launcherDir: string,
   attemptId: string,
   owner: { uid: number; gid: number } | null,
 ): MountPlan {
-  const dir = mountsDirOf(workDir, attemptId);
+  const dir = mountsDirOf(launcherDir, attemptId);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
   fs.mkdirSync(dir, { mode: 0o700 });

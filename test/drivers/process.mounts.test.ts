@@ -102,7 +102,7 @@ describe('process driver: mounts off', () => {
     expect(exit.outcome.message).toMatch(/cannot mount files/);
     expect(exit.outcome.message).not.toContain(value);
     expect(stdout(s)).toEqual([]);
-    expect(fs.existsSync(path.join(s.workDir, 'mounts', s.attemptId))).toBe(false);
+    expect(fs.existsSync(path.join(h.launcherDir, 'mounts', s.attemptId))).toBe(false);
   });
 
   it('attempts without mounts run as before', async () => {
@@ -180,9 +180,9 @@ describe.skipIf(!probe.support.enforced)('process driver: mounts', () => {
     });
     await h.driver.start(s);
     await waitFor('ready', () => stdout(s).includes('ready'));
-    const filesDir = path.join(s.workDir, 'mounts', s.attemptId);
+    const filesDir = path.join(h.launcherDir, 'mounts', s.attemptId);
     expect(fs.readFileSync(path.join(filesDir, '0', 'token'), 'utf8')).toBe(value);
-    expect((fs.statSync(path.join(s.workDir, 'mounts', s.attemptId)).mode & 0o777).toString(8)).toBe('700');
+    expect((fs.statSync(path.join(h.launcherDir, 'mounts', s.attemptId)).mode & 0o777).toString(8)).toBe('700');
     const journal = fs.readFileSync(path.join(h.launcherDir, 'journal'), 'utf8');
     expect(journal).not.toContain(value);
     const started = journal.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.s?.attemptId === s.attemptId);
@@ -192,7 +192,7 @@ describe.skipIf(!probe.support.enforced)('process driver: mounts', () => {
     await h.exitOf(s.attemptId);
     expect(fs.existsSync(filesDir)).toBe(false);
     await h.driver.release({ attemptId: s.attemptId });
-    expect(fs.existsSync(path.join(s.workDir, 'mounts'))).toBe(false);
+    expect(fs.existsSync(path.join(h.launcherDir, 'mounts', s.attemptId))).toBe(false);
     const log = fs.readFileSync(path.join(h.launcherDir, 'launcher.log'), 'utf8');
     expect(log).toContain(`secret db-secret at ${b}/s`);
     expect(log).not.toContain(value);
@@ -228,7 +228,7 @@ describe.skipIf(!probe.support.enforced)('process driver: mounts', () => {
       expect(e2.outcome.message).toContain(`${b}/file`);
       expect(e2.outcome.message).not.toContain(value);
     }
-    for (const s of [badKey, onFile]) expect(fs.existsSync(path.join(s.workDir, 'mounts', s.attemptId))).toBe(false);
+    for (const s of [badKey, onFile]) expect(fs.existsSync(path.join(h.launcherDir, 'mounts', s.attemptId))).toBe(false);
   });
 
   it('an adopted attempt keeps its mounts after a launcher restart', async () => {
@@ -257,7 +257,7 @@ describe.skipIf(!probe.support.enforced)('process driver: mounts', () => {
     const exit = await h.exitOf(s.attemptId);
     expect(exit.outcome.kind).toBe('lost'); // its exit status went to the dead launcher
     expect(fs.readFileSync(`${out}.2`, 'utf8')).toBe('still here');
-    expect(fs.existsSync(path.join(s.workDir, 'mounts', s.attemptId))).toBe(false);
+    expect(fs.existsSync(path.join(h.launcherDir, 'mounts', s.attemptId))).toBe(false);
     await h.driver.release({ attemptId: s.attemptId });
   });
 });

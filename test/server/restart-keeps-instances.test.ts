@@ -58,7 +58,7 @@ describe('a graceful restart of the server', () => {
     expect(submitted.status).toBe(202);
     await until('the instance to run', async () => (await api('GET', '/job_runs/keeper/instances')).json.instances[0].state === 'running');
     const run = (await api('GET', '/job_runs/keeper')).json;
-    const pidFile = path.join(home, 'work', run.id, 'keeper-0-0', 'scratch', 'pid');
+    const pidFile = path.join(home, 'work', run.id, 'keeper-0-0', 'pid');
     await until('the workload to write its pid', async () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
 
