@@ -274,7 +274,7 @@ function pooledSetup(
     async release(cg) {
       const state = written.get(cg);
       // (A directory removed behind our back reads as empty here; `create` checks before reuse.)
-      const reusable = state && pool.length < CGROUP_POOL_SIZE && cgroupMembers(cg).length === 0;
+      const reusable = state && pool.length < CGROUP_POOL_SIZE && (emptied.has(cg) || cgroupMembers(cg).length === 0);
       if (reusable) {
         written.delete(cg);
         pool.push({ cg, written: state }); // its next attempt takes a new OOM baseline
@@ -419,21 +419,30 @@ export function procsFiles(cg: AttemptCgroup): string[] {
   return cg.dirs.map((d) => path.join(d, 'cgroup.procs'));
 }
 
-/** Pids currently in any of the attempt's cgroups. */
+/**
+ * Pids currently in the attempt's cgroups. Every process of an attempt is in all of them (the
+ * main process joins each before it execs; children inherit them; leaving takes a privileged
+ * write, which escapes the limits anyway), so one directory tells.
+ */
 export function cgroupMembers(cg: AttemptCgroup): number[] {
-  const pids = new Set<number>();
-  for (const dir of cg.dirs) {
-    try {
-      for (const line of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) {
-        const pid = Number(line);
-        if (pid > 0) pids.add(pid);
-      }
-    } catch {
-      // removed already
+  const pids: number[] = [];
+  try {
+    for (const line of fs.readFileSync(path.join(cg.dirs[0]!, 'cgroup.procs'), 'utf8').split('\n')) {
+      const pid = Number(line);
+      if (pid > 0) pids.push(pid);
     }
+  } catch {
+    // removed already
   }
-  return [...pids];
+  if (pids.length === 0) emptied.add(cg);
+  return pids;
 }
+
+/**
+ * Cgroups seen without members. Nothing joins an empty attempt cgroup again (a process joins
+ * by inheriting it from a member, or by a privileged write), so `release` need not look again.
+ */
+const emptied = new WeakSet<AttemptCgroup>();
 
 /** Number of OOM kills the kernel did in the attempt's memory cgroup while the attempt had it. */
 export function oomKills(cg: AttemptCgroup): number {
