@@ -8,6 +8,7 @@
  *     npm run bench -- --quick          # 1 small round, to check the harness works
  *     npm run bench -- --only 1,3       # some scenarios only
  *     npm run bench -- --only 1 --chart # scenario 1 plus instances/s at N = 1,2,4,8,16,32
+ *     npm run bench -- --home-dir /dev/shm   # state homes on another file system
  *                                       # (--concurrency 1,4,16 for other points) → docs/benchmarks-fanout.svg
  *
  * Scenario 7 needs Podman and root; it takes /tmp/cejobs-container-tests.lock (flock) itself
@@ -20,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { medians, only, quick, resultsDir, runs, size, table, which, type Scenario, type ScenarioResult } from './lib.js';
+import { homeBase, medians, only, quick, resultsDir, runs, size, table, which, type Scenario, type ScenarioResult } from './lib.js';
 import { scenario1 } from './scenarios/fanout.js';
 import { scenario2 } from './scenarios/submit.js';
 import { scenario3, scenario4 } from './scenarios/daemons.js';
@@ -40,9 +41,11 @@ async function main(): Promise<void> {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     parallel: which('parallel') ? spawnSync('parallel', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] : undefined,
     podman: which('podman') ? spawnSync('podman', ['--version'], { encoding: 'utf8' }).stdout.trim() : undefined,
+    homeDir: homeBase,
+    homeFs: spawnSync('stat', ['-f', '-c', '%T', homeBase], { encoding: 'utf8' }).stdout.trim(),
   };
   console.log(
-    `cejobs bench — ${machine.date}, ${machine.nproc} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node}, runs=${runs}${quick ? ' (quick)' : ''}\n`,
+    `cejobs bench — ${machine.date}, ${machine.nproc} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node}, runs=${runs}${quick ? ' (quick)' : ''}, state homes in ${machine.homeDir} (${machine.homeFs})\n`,
   );
   const results: { scenario: ScenarioResult; table: string }[] = [];
   for (const sc of scenarios) {

@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { startServer } from '../../src/server/serve.js';
 import { shutdownLauncher } from '../../src/drivers/process/driver.js';
-import { benchDir, int, job, ms, runs, size, sleep, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
+import { benchDir, homeBase, int, job, ms, runs, size, sleep, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
 
 const autocannonBin = path.join(benchDir, '..', 'node_modules', '.bin', 'autocannon');
 const CONNECTIONS = 32;
@@ -120,7 +119,7 @@ export async function apiLoad(): Promise<ScenarioResult> {
     cj.skipped = bare.skipped = 'autocannon is not installed (npm install)';
     return s;
   }
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-bench-api-'));
+  const home = fs.mkdtempSync(path.join(homeBase, 'cejobs-bench-api-'));
   const capacity = { cpuMillis: 32 * 125, memoryBytes: 1e15 };
   const serverLog: string[] = [];
   const srv = await startServer({

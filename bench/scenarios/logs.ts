@@ -6,10 +6,9 @@
  * exactly what was written.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
+import { homeBase, int, job, openBench, runs, sec, sh, size, type Scenario, type ScenarioResult, type ToolResult } from '../lib.js';
 
 /** 99 characters and a newline: 100 bytes a line, so the total is whole lines. */
 const LINE = 'INFO 2026-11-21 worker[42] processed item batch=0017 status=ok elapsed_ms=12 bytes=4096 note=steady';
@@ -79,7 +78,7 @@ export async function logCapture(): Promise<ScenarioResult> {
     } finally {
       await b.done();
     }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-bench-redirect-'));
+    const dir = fs.mkdtempSync(path.join(homeBase, 'cejobs-bench-redirect-'));
     try {
       const file = path.join(dir, 'out.log');
       await settleDisk();
