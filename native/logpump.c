@@ -29,6 +29,8 @@
  *                                    'slow'/'flush' event. writerOnly: hand every read to
  *                                    LogWriter until a later resume says otherwise (it owes the
  *                                    log a note about bytes it dropped on a full disk).
+ *   pumpKeepAlive(on)                while on, pending events keep Node's event loop alive (the
+ *                                    JavaScript side turns it on while it captures anything)
  *   pumpRelease(id)                  closes both pipes now (the drain time is over); the 'eof'
  *                                    event follows (after the resume of a pending hand-over).
  *
@@ -614,11 +616,25 @@ static napi_value PumpRelease(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value PumpKeepAlive(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  bool on = false;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (epfd < 0 || argc < 1 || napi_get_value_bool(env, arg, &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpKeepAlive(on: boolean) after pumpOpen");
+    return NULL;
+  }
+  if (on) napi_ref_threadsafe_function(env, tsfn);
+  else napi_unref_threadsafe_function(env, tsfn);
+  return NULL;
+}
+
 void logpump_register(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"pumpOpen", PumpOpen}, {"pumpAdd", PumpAdd}, {"pumpResume", PumpResume}, {"pumpRelease", PumpRelease}};
+  } fns[] = {{"pumpOpen", PumpOpen}, {"pumpAdd", PumpAdd}, {"pumpResume", PumpResume}, {"pumpRelease", PumpRelease}, {"pumpKeepAlive", PumpKeepAlive}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);

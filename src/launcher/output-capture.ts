@@ -54,6 +54,7 @@ export interface LogPumpAddon {
   pumpAdd(id: number, stdoutFd: number, stderrFd: number, logPath: string, maxBytes: number, flushMs: number): void;
   pumpResume(id: number, stream: 0 | 1, partial: Buffer, writerOnly: boolean): void;
   pumpRelease(id: number): void;
+  pumpKeepAlive(on: boolean): void;
 }
 
 const STREAMS: readonly Stream[] = ['stdout', 'stderr'];
@@ -87,6 +88,8 @@ export class LogPump {
     let done!: () => void;
     const drained = new Promise<void>((r) => (done = r));
     const c: Captured = { writer, flushMs, done, timer: null };
+    // Like a socket being read, a capture keeps the process alive until its end of file.
+    if (this.captured.size === 0) this.addon.pumpKeepAlive(true);
     this.captured.set(id, c);
     this.addon.pumpAdd(id, stdoutFd, stderrFd, writer.path, writer.maxBytes, flushMs);
     return {
@@ -109,6 +112,7 @@ export class LogPump {
     writer.resync();
     if (kind === 2) {
       this.captured.delete(id);
+      if (this.captured.size === 0) this.addon.pumpKeepAlive(false);
       writer.write('stdout', a as Buffer);
       writer.write('stderr', b);
       if (writer.hasPartial()) c.timer = setTimeout(() => writer.flush(), c.flushMs).unref();
