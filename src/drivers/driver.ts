@@ -133,8 +133,10 @@ export interface InstanceSpec {
    */
   logMaxBytes?: number;
   /**
-   * A directory created by the engine for this instance, for the driver's own files
-   * (scratch space, exit records). Removed by the engine when the run is deleted.
+   * A directory for this instance, for the driver's own files (scratch space, exit records).
+   * The engine only names it: the driver creates it when it first needs it (creating a
+   * directory is one of the dearest system calls per instance, and some drivers need none).
+   * Removed by the engine when the run is deleted.
    */
   workDir: string;
   /**

@@ -9,7 +9,6 @@
  * Starts run concurrently and are not awaited by the queue; their results are recorded as they
  * arrive (`starting → running`, or an exit).
  */
-import fs from 'node:fs';
 import type { AttemptExit } from '../drivers/driver.js';
 import { ACTIVE_INSTANCE_STATES, transition } from '../domain/instance-state.js';
 import { formatBytes } from '../domain/quantities.js';
@@ -145,7 +144,6 @@ async function startOne(ctx: EngineContext, a: Admitted): Promise<void> {
   try {
     // Synchronous up to the driver call, so starts reach the driver in admission (FIFO) order.
     const spec = buildInstanceSpec({ ...a, layout: ctx.layout, settings: ctx.settings, resolve: ctx.resolve, ...(ctx.workDirOf ? { workDirOf: ctx.workDirOf } : {}) });
-    fs.mkdirSync(spec.workDir, { recursive: true });
     const handle = await ctx.driver.start(spec);
     await ctx.writes.write((effects) => {
       const cur = ctx.store.getInstance(run.seq, instance.index, instance.retry);

@@ -140,7 +140,7 @@ export function makeTestSpec(dir: string, label: string, command: string[], extr
     ...extra,
   };
   fs.mkdirSync(path.dirname(s.logPath), { recursive: true });
-  fs.mkdirSync(s.workDir, { recursive: true });
+  // workDir is not created: the driver creates it when it needs it (the engine only names it)
   return s;
 }
 
