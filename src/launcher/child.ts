@@ -11,6 +11,7 @@
  * naming the step (`cgroup`, `exec`, ...) and nothing is left running.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -39,6 +40,8 @@ export interface StartRequest {
   cwd: string;
   /** `cgroup.procs` files the child joins before it execs. */
   cgroupProcs: string[];
+  /** Directories created where missing, in order, before the program starts (its scratch). */
+  makeDirs: string[];
   user: { uid: number; gid: number } | null;
 }
 
@@ -61,7 +64,7 @@ export interface ProcessStarter {
 }
 
 interface NativeAddon extends LogPumpAddon {
-  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number): Promise<{ pid: number; stdout: number; stderr: number }>;
+  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number, makeDirs: string[]): Promise<{ pid: number; stdout: number; stderr: number }>;
   reap(pids: number[]): [number, 0 | 1, number][];
 }
 
@@ -120,7 +123,7 @@ class NativeStarter implements ProcessStarter {
     const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     let r: { pid: number; stdout: number; stderr: number };
     try {
-      r = await this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1);
+      r = await this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1, req.makeDirs);
     } catch (e) {
       const err = e as Error & { step?: string };
       throw new StartError(err.step ?? 'spawn', err.step === 'cgroup' ? `cannot join its cgroups: ${err.message}` : err.message);
@@ -165,6 +168,11 @@ class NodeStarter implements ProcessStarter {
   constructor(readonly why: string) {}
 
   async start(req: StartRequest): Promise<StartedChild> {
+    try {
+      for (const d of req.makeDirs) fs.mkdirSync(d, { recursive: true });
+    } catch (e) {
+      throw new StartError('chdir', `cannot create ${(e as NodeJS.ErrnoException).path ?? 'its directory'}: ${(e as Error).message}`);
+    }
     // Without the addon, a fixed shell wrapper joins the cgroups, then execs the program.
     const argv = req.cgroupProcs.length > 0 ? [...joinWrapper(req.cgroupProcs), req.program, ...req.argv.slice(1)] : [req.program, ...req.argv.slice(1)];
     const child = spawn(argv[0]!, argv.slice(1), {

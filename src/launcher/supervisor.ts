@@ -89,10 +89,15 @@ export const STORAGE_EVERY = 4;
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
 function isEmptyDir(dir: string): boolean {
+  return entriesOf(dir) === 0;
+}
+
+/** How many entries a directory holds, or null when it cannot be read (missing). */
+function entriesOf(dir: string): number | null {
   try {
-    return fs.readdirSync(dir).length === 0;
+    return fs.readdirSync(dir).length;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -278,7 +283,8 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
 
   private async launch(a: Attempt, spec: InstanceSpec): Promise<void> {
     const { entry } = a;
-    for (const d of [path.dirname(spec.logPath), spec.workDir]) if (!fs.existsSync(d)) fs.mkdirSync(d, { recursive: true });
+    // (The parents are made once per run; the scratch directory itself by the starter, below.)
+    for (const d of [path.dirname(spec.logPath), path.dirname(entry.scratch)]) if (!fs.existsSync(d)) fs.mkdirSync(d, { recursive: true });
     a.writer = new LogWriter(spec.logPath, spec.logMaxBytes ? { maxBytes: spec.logMaxBytes } : {});
 
     // Who runs it.
@@ -292,12 +298,16 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       uid = spec.runAsUser;
     }
 
-    // A fresh scratch directory: the instance's ephemeral storage and working directory.
-    if (!isEmptyDir(entry.scratch)) {
-      this.removeScratch(entry.scratch, a.id);
-      fs.mkdirSync(entry.scratch, { recursive: true });
+    // A fresh scratch directory: the instance's ephemeral storage and working directory. When it
+    // is missing the starter makes it — the native one in the child, off this thread.
+    let makeDirs: string[] = [];
+    const scratchFiles = entriesOf(entry.scratch);
+    if (scratchFiles === null) makeDirs = [entry.scratch];
+    else if (scratchFiles > 0 && this.removeScratch(entry.scratch, a.id)) makeDirs = [entry.scratch];
+    if (uid !== null) {
+      for (const d of makeDirs.splice(0)) fs.mkdirSync(d); // it must exist to change its owner
+      fs.chownSync(entry.scratch, uid, gidOf(uid));
     }
-    if (uid !== null) fs.chownSync(entry.scratch, uid, gidOf(uid));
 
     const home = uid === null ? (process.env.HOME ?? '/') : entry.scratch;
     const env = buildEnv(spec, entry.scratch, home);
@@ -351,9 +361,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       // With mounts the wrapper starts as root (to mount), joins the cgroups and drops to the user itself.
       const wrapper = plan ? [...mountWrapper(this.mounts, plan, cg, user), resolved.program, ...resolved.argv.slice(1)] : null;
       child = wrapper
-        ? await this.wrapperStarter.start({ program: wrapper[0]!, argv: wrapper, env, cwd, cgroupProcs: [], user: null })
+        ? await this.wrapperStarter.start({ program: wrapper[0]!, argv: wrapper, env, cwd, cgroupProcs: [], user: null, makeDirs })
         : await this.starter.start({
-            program: resolved.program, argv: resolved.argv, env, cwd, cgroupProcs: cg ? procsFiles(cg) : [], user,
+            program: resolved.program, argv: resolved.argv, env, cwd, cgroupProcs: cg ? procsFiles(cg) : [], user, makeDirs,
           });
     } catch (e) {
       return this.failStart(a, 'StartFailed', e instanceof StartError ? e.message : `spawn failed: ${(e as Error).message}`);
@@ -490,16 +500,17 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     return true;
   }
 
-  /** Removes a scratch directory unless another live attempt (same instance) uses it. */
-  private removeScratch(scratch: string, except: string): void {
+  /** Removes a scratch directory unless another live attempt (same instance) uses it; true when it is gone. */
+  private removeScratch(scratch: string, except: string): boolean {
     for (const other of this.attempts.values()) {
-      if (other.id !== except && other.state !== 'exited' && other.entry.scratch === scratch) return;
+      if (other.id !== except && other.state !== 'exited' && other.entry.scratch === scratch) return false;
     }
-    if (!fs.existsSync(scratch)) return;
     try {
       fs.rmSync(scratch, { recursive: true, force: true });
+      return true;
     } catch (e) {
       this.options.log(`cannot remove ${scratch}: ${(e as Error).message}`);
+      return false;
     }
   }
 

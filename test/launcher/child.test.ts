@@ -29,7 +29,7 @@ async function collect(child: StartedChild): Promise<{ out: string; err: string;
 }
 
 const sh = (script: string, env: Record<string, string> = { PATH: '/usr/bin:/bin' }) => ({
-  program: '/bin/sh', argv: ['my-shell', '-c', script], env, cwd: tmp, cgroupProcs: [], user: null,
+  program: '/bin/sh', argv: ['my-shell', '-c', script], env, cwd: tmp, cgroupProcs: [], user: null, makeDirs: [] as string[],
 });
 
 it('the native addon is built and loads (npm run build builds it)', () => {
@@ -63,6 +63,21 @@ describe.each(starters)('%s starter', (_name, make) => {
     expect(lines[lines.indexOf(`pid:${pid}`) - 1]).toBe(pid); // session id = its own pid
     expect(r.err).toBe('oops\n');
     expect([r.code, r.signal]).toEqual([0, null]);
+  });
+
+  it('creates the missing directories it is given, in order, and runs in the last one', async () => {
+    const parent = fs.mkdtempSync(path.join(tmp, 'dirs-'));
+    const scratch = path.join(parent, 'work', 'scratch');
+    const r = await collect(await starter.start({ ...sh('pwd; touch made-here'), cwd: scratch, makeDirs: [path.dirname(scratch), scratch] }));
+    expect(r.out).toBe(`${scratch}\n`);
+    expect(fs.existsSync(path.join(scratch, 'made-here'))).toBe(true);
+    // existing ones are fine
+    expect((await collect(await starter.start({ ...sh('exit 3'), cwd: scratch, makeDirs: [scratch] }))).code).toBe(3);
+    // one that cannot be made is a start error
+    const file = path.join(parent, 'a-file');
+    fs.writeFileSync(file, '');
+    const err = await starter.start({ ...sh('echo ran'), cwd: path.join(file, 'x'), makeDirs: [path.join(file, 'x')] }).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
   });
 
   it('reports exit codes and signals', async () => {

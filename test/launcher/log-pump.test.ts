@@ -85,7 +85,7 @@ async function pumped(script: string, maxBytes: number, flushMs = 200, drainMs =
   pump ??= new LogPump(addon!, FIXED);
   const file = path.join(tmp, `pumped-${seq++}.log`);
   const writer = new LogWriter(file, { maxBytes, now: () => FIXED });
-  const r = await addon!.spawn('/bin/sh', ['sh', '-c', script], ['PATH=/usr/bin:/bin'], tmp, [], -1, -1);
+  const r = await addon!.spawn('/bin/sh', ['sh', '-c', script], ['PATH=/usr/bin:/bin'], tmp, [], -1, -1, []);
   const capture = pump.capture(r.stdout, r.stderr, writer, flushMs);
   await Promise.race([capture.drained, new Promise((res) => setTimeout(res, drainMs))]);
   await capture.release();
