@@ -301,9 +301,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     // A fresh scratch directory: the instance's ephemeral storage and working directory. When it
     // is missing the starter makes it — the native one in the child, off this thread.
     let makeDirs: string[] = [];
-    const scratchFiles = entriesOf(entry.scratch);
-    if (scratchFiles === null) makeDirs = [entry.scratch];
-    else if (scratchFiles > 0 && this.removeScratch(entry.scratch, a.id)) makeDirs = [entry.scratch];
+    // (existsSync first: a readdir of a missing directory throws, and an error costs more than the check.)
+    if (!fs.existsSync(entry.scratch)) makeDirs = [entry.scratch];
+    else if ((entriesOf(entry.scratch) ?? 0) > 0 && this.removeScratch(entry.scratch, a.id)) makeDirs = [entry.scratch];
     if (uid !== null) {
       for (const d of makeDirs.splice(0)) fs.mkdirSync(d); // it must exist to change its owner
       fs.chownSync(entry.scratch, uid, gidOf(uid));
