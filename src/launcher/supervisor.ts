@@ -244,8 +244,8 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       await known.ready;
       return this.startResult(known, false);
     }
-    // The instance's work directory is its scratch: the engine made it, so the start makes none
-    // (a directory costs a quarter of a millisecond of kernel time on a busy disk).
+    // The instance's work directory is its scratch: one directory per instance, not two (a
+    // directory can cost a quarter of a millisecond of kernel time on a busy disk).
     const scratch = spec.workDir;
     const entry: AttemptIndexEntry = {
       attemptId: spec.attemptId,
