@@ -1,24 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Harness } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useHarnessWithFiles, type Harness } from './harness.js';
 
 let h: Harness;
 let dir: string;
-beforeEach(async () => {
-  h = await new Harness().start();
-  dir = fs.mkdtempSync(path.join(h.home, 'files-'));
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const write = (name: string, text: string): string => {
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, text);
-  return p;
-};
+let write: (name: string, text: string) => string;
+useHarnessWithFiles((t) => ({ h, dir, write } = t));
 
 describe('configmap create', () => {
   it('combines --from-literal, --from-file (FILE and KEY=FILE) and --from-env-file, in order', async () => {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { RunCliOptions } from '../../src/cli/context.js';
 import { FakeApi } from './fake-api.js';
@@ -63,4 +64,35 @@ function makeStdin(text: string) {
       return this;
     },
   };
+}
+
+/** What `useHarnessWithFiles` gives each test. */
+export interface HarnessWithFiles {
+  h: Harness;
+  /** A directory of the state home for files the test passes to `ce`. */
+  dir: string;
+  /** Writes a file into `dir`; returns its path. */
+  write(name: string, text: string): string;
+}
+
+/** A started harness for each test (closed after it), with a directory for input files. */
+export function useHarnessWithFiles(set: (t: HarnessWithFiles) => void): void {
+  let h: Harness | undefined;
+  beforeEach(async () => {
+    const started = await new Harness().start();
+    h = started;
+    const dir = fs.mkdtempSync(path.join(started.home, 'files-'));
+    set({
+      h: started,
+      dir,
+      write: (name, text) => {
+        const p = path.join(dir, name);
+        fs.writeFileSync(p, text);
+        return p;
+      },
+    });
+  });
+  afterEach(async () => {
+    await h?.close();
+  });
 }

@@ -1,23 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, type CliResult } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useHarnessWithFiles, type CliResult, type Harness } from './harness.js';
 
 let h: Harness;
-let dir: string;
-beforeEach(async () => {
-  h = await new Harness().start();
-  dir = fs.mkdtempSync(path.join(h.home, 'files-'));
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const write = (name: string, text: string): string => {
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, text);
-  return p;
-};
+let write: (name: string, text: string) => string;
+useHarnessWithFiles((t) => ({ h, write } = t));
 
 /** A value that must never be printed unless --decode. */
 const PW = 'hunter2-S3CRET-pw';
