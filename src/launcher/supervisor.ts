@@ -81,6 +81,12 @@ interface Attempt {
   /** Found alive after a launcher restart: not our child, polled instead. */
   adopted: boolean;
   mainExited: boolean;
+  /**
+   * The modification time of its scratch directory when a walk last found it empty. While the
+   * directory's time stays the same it is still empty (adding an entry changes it), so the next
+   * check is a `stat`, not a walk: idle daemons cost almost nothing to watch.
+   */
+  emptyScratchMtime?: number;
 }
 
 /** Scratch sizes are checked every this many watch periods. */
@@ -500,6 +506,23 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     return true;
   }
 
+  /** `dirUsage` of an attempt's scratch, skipping the walk while it is known to be empty. */
+  private scratchUsage(a: Attempt): { bytes: number; complete: boolean } {
+    let mtime: number | undefined;
+    try {
+      mtime = fs.statSync(a.entry.scratch).mtimeMs;
+    } catch {
+      // missing: the walk says 0
+    }
+    if (mtime !== undefined && mtime === a.emptyScratchMtime) return { bytes: 0, complete: true };
+    const usage = dirUsage(a.entry.scratch);
+    // Only a time well in the past is trusted: on a file system that keeps whole seconds, an
+    // entry added within the same second would leave the time as it was.
+    const settled = mtime !== undefined && Date.now() - mtime > 2000;
+    a.emptyScratchMtime = usage.entries === 0 && settled ? mtime : undefined;
+    return usage;
+  }
+
   /** Removes a scratch directory unless another live attempt (same instance) uses it; true when it is gone. */
   private removeScratch(scratch: string, except: string): boolean {
     for (const other of this.attempts.values()) {
@@ -563,7 +586,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     }
     for (const a of running) {
       if (!checkStorage || a.killedFor || a.entry.storageLimitBytes <= 0) continue;
-      const usage = dirUsage(a.entry.scratch);
+      const usage = this.scratchUsage(a);
       if (usage.bytes > a.entry.storageLimitBytes) {
         this.killFor(a, {
           kind: 'storage-exceeded',

@@ -133,9 +133,9 @@ export function pidsMarked(attemptId: string, maxAgeMs = 20): number[] {
 /**
  * Disk usage of a directory tree (allocated blocks, like `du`), visiting at most `maxEntries`
  * entries so a tree of millions of files cannot stall the launcher. `complete` is false when the
- * walk stopped early (the number is then a lower bound).
+ * walk stopped early (the number is then a lower bound); `entries` counts what it visited.
  */
-export function dirUsage(dir: string, maxEntries = 20_000): { bytes: number; complete: boolean } {
+export function dirUsage(dir: string, maxEntries = 20_000): { bytes: number; complete: boolean; entries: number } {
   let bytes = 0;
   let visited = 0;
   const stack = [dir];
@@ -148,7 +148,7 @@ export function dirUsage(dir: string, maxEntries = 20_000): { bytes: number; com
       continue;
     }
     for (const e of entries) {
-      if (++visited > maxEntries) return { bytes, complete: false };
+      if (++visited > maxEntries) return { bytes, complete: false, entries: visited };
       const p = path.join(d, e.name);
       try {
         const st = fs.lstatSync(p);
@@ -159,5 +159,5 @@ export function dirUsage(dir: string, maxEntries = 20_000): { bytes: number; com
       }
     }
   }
-  return { bytes, complete: true };
+  return { bytes, complete: true, entries: visited };
 }
