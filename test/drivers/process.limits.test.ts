@@ -233,6 +233,15 @@ describe.skipIf(!cgroupsUsable)(`process driver: cgroups (${probe.mode})`, () =>
     await h.driver.start(s);
     expect((await h.exitOf(s.attemptId)).outcome.kind).toBe('storage-exceeded');
   });
+
+  it('still kills it when it writes only after its scratch sat empty long enough to be stat-checked', async () => {
+    // Empty for 3 s: the walks after the first 2 s only stat the directory, until the file appears.
+    const s = spec(h.dir, 'late-disk', ['/bin/sh', '-c', 'sleep 3; mkdir sub; head -c 5000000 /dev/zero > sub/big; while true; do sleep 0.1; done'], {
+      ephemeralStorageBytes: 1 * MB,
+    });
+    await h.driver.start(s);
+    expect((await h.exitOf(s.attemptId)).outcome.kind).toBe('storage-exceeded');
+  });
 });
 
 describe('process driver: a client crash does not kill instances', () => {
