@@ -107,9 +107,9 @@ export class LogPump {
   private onEvent(kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer): void {
     const c = this.captured.get(id);
     if (!c) return;
+    // The writer holds no descriptor of the file here: it gives it up after every hand-over (below),
+    // so it learns what the pump appended when it opens the file again.
     const { writer } = c;
-    // The pump appended to the file since the writer last looked at it.
-    writer.resync();
     if (kind === 2) {
       this.captured.delete(id);
       if (this.captured.size === 0) this.addon.pumpKeepAlive(false);
