@@ -169,7 +169,14 @@ class NodeStarter implements ProcessStarter {
 
   async start(req: StartRequest): Promise<StartedChild> {
     try {
-      for (const d of req.makeDirs) fs.mkdirSync(d, { recursive: true });
+      // As the native child does: each in turn, an existing one is fine, parents are not made.
+      for (const d of req.makeDirs) {
+        try {
+          fs.mkdirSync(d);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+      }
     } catch (e) {
       throw new StartError('chdir', `cannot create ${(e as NodeJS.ErrnoException).path ?? 'its directory'}: ${(e as Error).message}`);
     }
