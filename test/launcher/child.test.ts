@@ -39,6 +39,13 @@ it('the native addon is built and loads (npm run build builds it)', () => {
   expect(processStarter().kind).toBe('native');
 });
 
+it("the published package carries every source the addon's build compiles", () => {
+  const root = path.join(import.meta.dirname, '..', '..');
+  const files = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] }).files;
+  const sources = fs.readdirSync(path.join(root, 'native')).filter((f) => /\.(c|h|mjs)$/.test(f));
+  expect(sources.filter((f) => !files.includes(`native/${f}`))).toEqual([]);
+});
+
 const starters: [string, () => ProcessStarter][] = [
   ['native', () => processStarter()],
   ['native without the log pump', () => processStarter({ logPump: false })],
