@@ -31,6 +31,7 @@ import {
   procStartTime,
   type AttemptIndexEntry,
 } from './records.js';
+import { ScratchPool } from './scratch-pool.js';
 import { buildEnv, gidOf, resolveCommand } from './spawn.js';
 import { ATTEMPT_MARKER, dirUsage, pidsMarked, pidsOfGroup, rssByGroup } from './watch.js';
 
@@ -123,6 +124,10 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private readonly partialFlushMs: number;
   private readonly mounts: MountSetup;
   private readonly starter: ProcessStarter;
+  private readonly scratch: ScratchPool;
+  /** The last log directory known to exist (a run's instances share one). */
+  private logDirMade = '';
+  private readonly uid = process.getuid?.() ?? 0;
   /** Attempts with mounts start through their wrapper, which Node's spawn runs. */
   private readonly wrapperStarter = nodeStarter('the mount wrapper');
 
@@ -138,6 +143,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       setpriv: null,
     };
     this.starter = options.starter ?? processStarter();
+    this.scratch = new ScratchPool(path.join(options.dir, 'scratch'));
     this.watchTimer = setInterval(() => this.watch(), options.watchIntervalMs ?? 500);
     this.watchTimer.unref();
   }
@@ -188,6 +194,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     const inUse = new Set<string>();
     for (const a of this.attempts.values()) for (const dir of a.entry.cgroup?.dirs ?? []) inUse.add(dir);
     this.options.limits.removeStale(inUse);
+    this.scratch.recover(new Set([...this.attempts.values()].map((a) => a.entry.scratch)));
   }
 
   runningCount(): number {
@@ -250,14 +257,14 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       await known.ready;
       return this.startResult(known, false);
     }
-    // The instance's work directory is its scratch: one directory per instance, not two (a
-    // directory can cost a quarter of a millisecond of kernel time on a busy disk).
-    const scratch = spec.workDir;
+    // A scratch directory from the pool: making one per instance was the dearest system call of
+    // a start (scratch-pool.ts).
+    const scratch = this.scratch.take();
     const entry: AttemptIndexEntry = {
       attemptId: spec.attemptId,
       workDir: spec.workDir,
       logPath: spec.logPath,
-      scratch,
+      scratch: scratch.dir,
       pid: 0,
       pgid: 0,
       procStart: null,
@@ -278,7 +285,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     };
     this.attempts.set(a.id, a);
     try {
-      await this.launch(a, spec);
+      await this.launch(a, spec, scratch.fresh);
     } catch (e) {
       this.failStart(a, 'StartFailed', `the launcher could not start it: ${(e as Error).message}`);
     } finally {
@@ -287,14 +294,17 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     return this.startResult(a, true);
   }
 
-  private async launch(a: Attempt, spec: InstanceSpec): Promise<void> {
+  private async launch(a: Attempt, spec: InstanceSpec, freshScratch: boolean): Promise<void> {
     const { entry } = a;
-    // (The parents are made once per run; the scratch directory itself by the starter, below.)
-    for (const d of [path.dirname(spec.logPath), path.dirname(entry.scratch)]) if (!fs.existsSync(d)) fs.mkdirSync(d, { recursive: true });
+    const logDir = path.dirname(spec.logPath);
+    if (logDir !== this.logDirMade) {
+      if (!fs.existsSync(logDir)) fs.mkdirSync(logDir, { recursive: true });
+      this.logDirMade = logDir;
+    }
     a.writer = new LogWriter(spec.logPath, spec.logMaxBytes ? { maxBytes: spec.logMaxBytes } : {});
 
     // Who runs it.
-    const myUid = process.getuid?.() ?? 0;
+    const myUid = this.uid;
     let uid: number | null = null;
     if (spec.runAsUser && spec.runAsUser !== myUid) {
       if (myUid !== 0) {
@@ -304,12 +314,9 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       uid = spec.runAsUser;
     }
 
-    // A fresh scratch directory: the instance's ephemeral storage and working directory. When it
-    // is missing the starter makes it — the native one in the child, off this thread.
-    let makeDirs: string[] = [];
-    // (existsSync first: a readdir of a missing directory throws, and an error costs more than the check.)
-    if (!fs.existsSync(entry.scratch)) makeDirs = [entry.scratch];
-    else if ((entriesOf(entry.scratch) ?? 0) > 0 && this.removeScratch(entry.scratch, a.id)) makeDirs = [entry.scratch];
+    // The scratch directory, empty: the instance's ephemeral storage and working directory. A new
+    // one is made by the starter — the native one in the child, off this thread.
+    const makeDirs = freshScratch ? [entry.scratch] : [];
     if (uid !== null) {
       for (const d of makeDirs.splice(0)) fs.mkdirSync(d); // it must exist to change its owner
       fs.chownSync(entry.scratch, uid, gidOf(uid));
@@ -499,9 +506,16 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
       this.options.log(`cannot write the journal record of ${attemptId}'s release: ${(e as Error).message}`);
     }
     this.removeMountFiles(a.entry);
-    // An empty scratch directory stays: removing it is a costly inode eviction on the start
-    // path of the next instance, and the engine removes the run's work directories anyway.
-    if (!isEmptyDir(a.entry.scratch)) this.removeScratch(a.entry.scratch, attemptId);
+    if (this.scratch.owns(a.entry.scratch)) {
+      try {
+        this.scratch.give(a.entry.scratch);
+      } catch (e) {
+        this.options.log(`cannot remove ${a.entry.scratch}: ${(e as Error).message}`);
+      }
+    } else if (!isEmptyDir(a.entry.scratch)) {
+      // an attempt of a launcher from before the pool: its scratch was its work directory
+      this.removeScratch(a.entry.scratch, attemptId);
+    }
     if (a.entry.cgroup) await this.options.limits.release(a.entry.cgroup);
     return true;
   }

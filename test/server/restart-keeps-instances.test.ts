@@ -48,17 +48,16 @@ const alive = (pid: number): boolean => {
 describe('a graceful restart of the server', () => {
   it('leaves a running daemon instance alive and the next server re-adopts it', async () => {
     server = await startServer({ home, log: () => {}, process: { idleExitMs: 5000 } });
+    const pidFile = path.join(home, 'keeper.pid');
     const submitted = await api('POST', '/job_runs', {
       name: 'keeper',
       run_mode: 'daemon',
-      run_commands: ['/bin/sh', '-c', 'echo $$ > pid; while true; do sleep 0.2; done'],
+      run_commands: ['/bin/sh', '-c', `echo $$ > ${pidFile}; while true; do sleep 0.2; done`],
       scale_cpu_limit: '0.125',
       scale_memory_limit: '0.25G',
     });
     expect(submitted.status).toBe(202);
     await until('the instance to run', async () => (await api('GET', '/job_runs/keeper/instances')).json.instances[0].state === 'running');
-    const run = (await api('GET', '/job_runs/keeper')).json;
-    const pidFile = path.join(home, 'work', run.id, 'keeper-0-0', 'pid');
     await until('the workload to write its pid', async () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
 
