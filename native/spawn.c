@@ -10,9 +10,12 @@
  * Contract (used by src/launcher/child.ts):
  *
  *   spawn(file, argv, envp, cwd, procsFiles, uid, gid, makeDirs)
- *     → Promise<{ pid, stdout, stderr }>   pid of a new session leader (setsid), running
- *                                    `file`, with stdin on /dev/null and stdout/stderr on two
- *                                    pipes whose read ends (O_CLOEXEC) are returned
+ *     → Promise<{ pid, stdout, stderr, procStart }>   pid of a new session leader (setsid),
+ *                                    running `file`, with stdin on /dev/null and stdout/stderr
+ *                                    on two pipes whose read ends (O_CLOEXEC) are returned;
+ *                                    procStart = field 22 of /proc/<pid>/stat (its start time,
+ *                                    which tells it from a later process with the same pid),
+ *                                    read on the pool thread; null when it already ended
  *     rejects with Error { code: 'ESPAWN', errno, step } when the child could not get to exec;
  *                                    the child has been reaped, nothing is left behind.
  *     uid/gid: -1 keeps the launcher's identity; otherwise setgroups([]), setgid, setuid.
@@ -29,6 +32,9 @@
  *   their dispositions, so no handler of the launcher can run in it.
  *
  *   The addon also holds the log pump (logpump.c: pumpOpen, pumpAdd, pumpResume, pumpRelease).
+ *
+ *   signal(pid, signo) → 0, or the errno of kill(2) (ESRCH: no such process). Never throws:
+ *     signalling what may be gone is routine, and a JavaScript exception per call is not free.
  *
  *   reap(pids) → [[pid, kind, value], ...] for each pid in `pids` that has ended (waitpid
  *     WNOHANG): kind 0 = exited with code `value`, 1 = killed by signal number `value`.
@@ -170,6 +176,7 @@ typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   pid_t pid;
+  char proc_start[32]; /* field 22 of /proc/<pid>/stat; empty when unknown or already a zombie */
   int fail_step;
   int fail_errno;
 } spawn_job;
@@ -185,6 +192,33 @@ static void free_job(spawn_job *j) {
   free_list(j->r.procs);
   free_list(j->r.dirs);
   free(j);
+}
+
+/* Field 22 (starttime) of /proc/<pid>/stat into `out`; empty when unreadable or a zombie. */
+static void read_start_time(pid_t pid, char *out, size_t cap) {
+  out[0] = 0;
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+  if (!p || p[1] != ' ') return;
+  p += 2; /* field 3: the state */
+  if (*p == 'Z') return;
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return;
+    p++;
+  }
+  size_t len = strcspn(p, " ");
+  if (len == 0 || len >= cap) return;
+  memcpy(out, p, len);
+  out[len] = 0;
 }
 
 /* On a pool thread: only this thread is suspended by vfork. */
@@ -234,6 +268,7 @@ static void spawn_execute(napi_env env, void *data) {
   close(r->err[1]);
   r->err[1] = -1;
   j->pid = pid;
+  read_start_time(pid, j->proc_start, sizeof j->proc_start);
 }
 
 static napi_value spawn_error(napi_env env, int step, int err) {
@@ -256,7 +291,7 @@ static void spawn_complete(napi_env env, napi_status status, void *data) {
   if (j->fail_step || status != napi_ok) {
     napi_reject_deferred(env, j->deferred, spawn_error(env, j->fail_step ? j->fail_step : STEP_EXEC, j->fail_step ? j->fail_errno : ECANCELED));
   } else {
-    napi_value result, pid_v, out_v, err_v;
+    napi_value result, pid_v, out_v, err_v, start_v;
     napi_create_object(env, &result);
     napi_create_int32(env, j->pid, &pid_v);
     napi_create_int32(env, j->r.out[0], &out_v);
@@ -264,6 +299,9 @@ static void spawn_complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, result, "pid", pid_v);
     napi_set_named_property(env, result, "stdout", out_v);
     napi_set_named_property(env, result, "stderr", err_v);
+    if (j->proc_start[0]) napi_create_string_utf8(env, j->proc_start, NAPI_AUTO_LENGTH, &start_v);
+    else napi_get_null(env, &start_v);
+    napi_set_named_property(env, result, "procStart", start_v);
     j->r.out[0] = j->r.err[0] = -1; /* now owned by the caller */
     napi_resolve_deferred(env, j->deferred, result);
   }
@@ -342,8 +380,24 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value Signal(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t pid = 0, signo = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || napi_get_value_int32(env, argv[1], &signo) != napi_ok) {
+    napi_throw_type_error(env, NULL, "signal(pid, signo)");
+    return NULL;
+  }
+  napi_value out;
+  napi_create_int32(env, kill(pid, signo) < 0 ? errno : 0, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "signal", NAPI_AUTO_LENGTH, Signal, NULL, &fn);
+  napi_set_named_property(env, exports, "signal", fn);
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, Spawn, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
   napi_create_function(env, "reap", NAPI_AUTO_LENGTH, Reap, NULL, &fn);

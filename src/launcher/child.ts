@@ -20,12 +20,18 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LogWriter } from '../logs/writer.js';
 import { joinWrapper } from './cgroups.js';
+import { procStartTime } from './records.js';
 import { LogPump, streamCapture, type LogPumpAddon, type OutputCapture } from './output-capture.js';
 
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
 
 export interface StartedChild {
   pid: number;
+  /**
+   * Field 22 of `/proc/<pid>/stat` (its start time in clock ticks since boot), which tells it
+   * from a later process that reuses the pid; null when it had already ended.
+   */
+  procStart: string | null;
   /** Starts writing stdout and stderr into `writer`; partial lines wait at most `flushMs`. */
   captureOutput(writer: LogWriter, flushMs: number): OutputCapture;
   onExit(listener: ExitListener): void;
@@ -61,11 +67,15 @@ export interface ProcessStarter {
   start(req: StartRequest): Promise<StartedChild>;
   /** Reaps what ended (a safety net besides SIGCHLD; cheap). */
   sweep(): void;
+  /** Sends `signal` to `pid` (a negative pid: its process group); false when nothing had it. Never throws. */
+  signal(pid: number, signal: NodeJS.Signals): boolean;
 }
 
 interface NativeAddon extends LogPumpAddon {
-  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number, makeDirs: string[]): Promise<{ pid: number; stdout: number; stderr: number }>;
+  spawn(file: string, argv: string[], envp: string[], cwd: string, procs: string[], uid: number, gid: number, makeDirs: string[]): Promise<{ pid: number; stdout: number; stderr: number; procStart: string | null }>;
   reap(pids: number[]): [number, 0 | 1, number][];
+  /** 0, or kill(2)'s errno. */
+  signal(pid: number, signo: number): number;
 }
 
 /** The addon built by `native/build.mjs`, or why it cannot be used. */
@@ -121,7 +131,7 @@ class NativeStarter implements ProcessStarter {
 
   async start(req: StartRequest): Promise<StartedChild> {
     const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-    let r: { pid: number; stdout: number; stderr: number };
+    let r: { pid: number; stdout: number; stderr: number; procStart: string | null };
     try {
       r = await this.addon.spawn(req.program, req.argv, envp, req.cwd, req.cgroupProcs, req.user?.uid ?? -1, req.user?.gid ?? -1, req.makeDirs);
     } catch (e) {
@@ -134,6 +144,7 @@ class NativeStarter implements ProcessStarter {
     setImmediate(() => this.sweep());
     return {
       pid: r.pid,
+      procStart: r.procStart,
       captureOutput: (writer, flushMs) => {
         const pump = this.logPump();
         return pump ? pump.capture(r.stdout, r.stderr, writer, flushMs) : streamCapture(pipeReader(r.stdout), pipeReader(r.stderr), writer, flushMs);
@@ -160,6 +171,11 @@ class NativeStarter implements ProcessStarter {
       this.live.delete(pid);
       exit?.settle(kind === 0 ? value : null, kind === 1 ? (SIGNAL_NAMES.get(value) ?? 'SIGKILL') : null);
     }
+  }
+
+  signal(pid: number, signal: NodeJS.Signals): boolean {
+    const signo = os.constants.signals[signal];
+    return signo === undefined ? signalQuiet(pid, signal) : this.addon.signal(pid, signo) === 0;
   }
 }
 
@@ -203,12 +219,26 @@ class NodeStarter implements ProcessStarter {
     child.once('exit', (code, signal) => exit.settle(code, signal));
     return {
       pid: child.pid,
+      procStart: procStartTime(child.pid),
       captureOutput: (writer, flushMs) => streamCapture(child.stdout!, child.stderr!, writer, flushMs),
       onExit: (l) => exit.listen(l),
     };
   }
 
   sweep(): void {}
+
+  signal(pid: number, signal: NodeJS.Signals): boolean {
+    return signalQuiet(pid, signal);
+  }
+}
+
+function signalQuiet(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -108,14 +108,6 @@ function entriesOf(dir: string): number | null {
   }
 }
 
-function killQuiet(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // gone already
-  }
-}
-
 export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   private readonly attempts = new Map<string, Attempt>();
   private readonly journal: AttemptJournal;
@@ -384,7 +376,7 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     a.child = child;
     entry.pid = child.pid;
     entry.pgid = child.pid;
-    entry.procStart = procStartTime(child.pid);
+    entry.procStart = child.procStart;
     entry.startedAt = Date.now();
     a.state = 'running';
     try {
@@ -464,15 +456,16 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   /** A signal to everything of the attempt: its group, its session members, its cgroups. */
   private signalAll(a: Attempt, signal: NodeJS.Signals): void {
     const pgid = a.entry.pgid;
+    const kill = (pid: number) => this.starter.signal(pid, signal);
     if (pgid > 0) {
-      killQuiet(-pgid, signal);
-      if (a.adopted) killQuiet(pgid, signal);
+      kill(-pgid);
+      if (a.adopted) kill(pgid);
     }
     if (a.entry.cgroup) signalCgroup(a.entry.cgroup, signal);
     else {
-      if (pgid > 0) for (const pid of pidsOfGroup(pgid)) killQuiet(pid, signal);
+      if (pgid > 0) for (const pid of pidsOfGroup(pgid)) kill(pid);
       // what left the session (setsid, a double fork) still carries the attempt's marker
-      for (const pid of pidsMarked(a.id)) killQuiet(pid, signal);
+      for (const pid of pidsMarked(a.id)) kill(pid);
     }
   }
 

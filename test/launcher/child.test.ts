@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord } from '../../src/logs/format.js';
 import { LogWriter } from '../../src/logs/writer.js';
+import { procStartTime } from '../../src/launcher/records.js';
 import { loadNativeAddon, nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from '../../src/launcher/child.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-child-'));
@@ -91,6 +92,17 @@ describe.each(starters)('%s starter', (_name, make) => {
     expect((await collect(await starter.start(sh('exit 7')))).code).toBe(7);
     const killed = await collect(await starter.start(sh('kill -TERM $$; sleep 5')));
     expect([killed.code, killed.signal]).toEqual([null, 'SIGTERM']);
+  });
+
+  it("gives the child's start time, and signals its group without throwing once it is gone", async () => {
+    const child = await starter.start(sh('exec sleep 30'));
+    expect(child.procStart).toBe(procStartTime(child.pid));
+    expect(child.procStart).toMatch(/^\d+$/);
+    const exited = new Promise<[number | null, string | null]>((r) => child.onExit((code, signal) => r([code, signal])));
+    expect(starter.signal(-child.pid, 'SIGTERM')).toBe(true);
+    expect(await exited).toEqual([null, 'SIGTERM']);
+    expect(starter.signal(-child.pid, 'SIGKILL')).toBe(false);
+    expect(starter.signal(child.pid, 'SIGKILL')).toBe(false);
   });
 
   it('delivers every exit of many short children started at once', async () => {
