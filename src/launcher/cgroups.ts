@@ -1,8 +1,8 @@
 /**
  * Memory and cpu limits through cgroups, v1 (one hierarchy per controller) or v2 (unified).
  *
- * Layout: `<root>/<controller>/<parent>/<attemptId>` on v1 (controllers `memory`, `cpu`,
- * `pids`), `<unified>/<parent>/<attemptId>` on v2. `root` defaults to `/sys/fs/cgroup` and
+ * Layout: `<root>/<controller>/<parent>/<attemptId>` on v1 (controllers `memory` and `cpu`),
+ * `<unified>/<parent>/<attemptId>` on v2. `root` defaults to `/sys/fs/cgroup` and
  * `parent` to `cejobs`; both can be overridden (tests, or hosts that delegate a subtree).
  *
  * A workload joins its cgroups before it execs (natively between vfork and exec, see
@@ -19,7 +19,11 @@ export const DEFAULT_CGROUP_PARENT = 'cejobs';
 /** cpu.cfs_period_us / cpu.max period. */
 export const CPU_PERIOD_US = 100_000;
 
-const V1_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
+/**
+ * v1 hierarchies an attempt joins. Not `pids`: no limit is set on it, and on v1 every hierarchy
+ * joined is one more cgroup migration per start, in the kernel's slowest path of a spawn.
+ */
+const V1_CONTROLLERS = ['memory', 'cpu'] as const;
 
 export interface CgroupOptions {
   /** `auto` picks cgroup v1 (where its memory hierarchy exists), else v2, else RSS watch; `rss-watch` never touches cgroups. */
