@@ -131,6 +131,19 @@ static int write_pid(int fd, pid_t pid) {
   return write(fd, buf + i, sizeof buf - i) == (ssize_t)(sizeof buf - i) ? 0 : -1;
 }
 
+/* /dev/null, opened once (close-on-exec; dup2 makes the child's stdin inheritable). */
+static int dev_null = -1;
+static pthread_once_t dev_null_once = PTHREAD_ONCE_INIT;
+static void open_dev_null(void) {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && fd <= 2) { /* dup2 onto itself would keep close-on-exec: keep it above stdio */
+    int above = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    fd = above;
+  }
+  dev_null = fd;
+}
+
 static void run_child(spawn_req *r) {
   /* Before the cgroup join: the instance's cgroups are not charged for its directory. */
   for (char **d = r->dirs; d && *d; d++)
@@ -143,9 +156,9 @@ static void run_child(spawn_req *r) {
     if (write_pid(fd, self) < 0) child_fail(r, STEP_CGROUP);
     close(fd);
   }
-  int in = open("/dev/null", O_RDONLY);
+  int in = dev_null >= 0 ? dev_null : open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, 0) < 0 || dup2(r->out[1], 1) < 0 || dup2(r->err[1], 2) < 0) child_fail(r, STEP_STDIO);
-  if (in > 2) close(in);
+  if (in > 2 && in != dev_null) close(in);
   if (r->uid >= 0) {
     if (setgroups(0, NULL) < 0 && errno != EPERM) child_fail(r, STEP_USER);
     if (setgid((gid_t)r->gid) < 0 || setuid((uid_t)r->uid) < 0) child_fail(r, STEP_USER);
@@ -225,6 +238,7 @@ static void read_start_time(pid_t pid, char *out, size_t cap) {
 static void spawn_execute(napi_env env, void *data) {
   spawn_job *j = data;
   spawn_req *r = &j->r;
+  pthread_once(&dev_null_once, open_dev_null);
   if (pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0) {
     j->fail_step = STEP_STDIO;
     j->fail_errno = errno;
