@@ -38,7 +38,10 @@
  *
  *   reap(pids) → [[pid, kind, value], ...] for each pid in `pids` that has ended (waitpid
  *     WNOHANG): kind 0 = exited with code `value`, 1 = killed by signal number `value`.
- *     Only the given pids are waited for, so Node's own children stay libuv's.
+ *     Only the given pids are waited for, so Node's own children stay libuv's. Which ones
+ *     ended is asked of the kernel (waitid WNOWAIT), not of each pid in turn: one system call
+ *     when nothing ended, however many daemons run; each pid in turn only when a child of
+ *     Node's has ended too and hides the others.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -362,6 +365,28 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+static void push_reaped(napi_env env, napi_value out, uint32_t *k, pid_t pid, int status) {
+  napi_value entry, v;
+  napi_create_array_with_length(env, 3, &entry);
+  napi_create_int32(env, pid, &v);
+  napi_set_element(env, entry, 0, v);
+  napi_create_int32(env, WIFSIGNALED(status) ? 1 : 0, &v);
+  napi_set_element(env, entry, 1, v);
+  napi_create_int32(env, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), &v);
+  napi_set_element(env, entry, 2, v);
+  napi_set_element(env, out, (*k)++, entry);
+}
+
+/* The pid of a child that has ended, without reaping it; 0 when none has (or there are none). */
+static pid_t peek_ended(void) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int w;
+  do w = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (w < 0 && errno == EINTR);
+  return w == 0 ? si.si_pid : 0;
+}
+
 static napi_value Reap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arr;
@@ -369,28 +394,45 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   napi_value out;
   napi_create_array(env, &out);
-  if (argc < 1 || napi_get_array_length(env, arr, &n) != napi_ok) return out;
-  uint32_t k = 0;
+  if (argc < 1 || napi_get_array_length(env, arr, &n) != napi_ok || n == 0) return out;
+  pid_t *pids = malloc(n * sizeof *pids);
+  if (!pids) return out;
   for (uint32_t i = 0; i < n; i++) {
     napi_value item;
     int32_t pid = 0;
     napi_get_element(env, arr, i, &item);
-    if (napi_get_value_int32(env, item, &pid) != napi_ok || pid <= 0) continue;
+    if (napi_get_value_int32(env, item, &pid) != napi_ok || pid <= 0) pid = 0;
+    pids[i] = pid;
+  }
+  /* Ask the kernel which child ended instead of asking about each pid: with hundreds of
+     daemons, a watch tick or one restart would otherwise cost hundreds of waitpid calls. */
+  uint32_t k = 0;
+  int ask_each = 0;
+  for (;;) {
+    pid_t ended = peek_ended();
+    if (ended <= 0) break;
+    uint32_t i = 0;
+    while (i < n && pids[i] != ended) i++;
+    if (i == n) { /* not ours (one of Node's children, libuv reaps it): ask about ours one by one */
+      ask_each = 1;
+      break;
+    }
     int status;
     pid_t got;
-    do got = waitpid(pid, &status, WNOHANG);
+    do got = waitpid(ended, &status, WNOHANG);
     while (got < 0 && errno == EINTR);
-    if (got != pid) continue;
-    napi_value entry, v;
-    napi_create_array_with_length(env, 3, &entry);
-    napi_create_int32(env, pid, &v);
-    napi_set_element(env, entry, 0, v);
-    napi_create_int32(env, WIFSIGNALED(status) ? 1 : 0, &v);
-    napi_set_element(env, entry, 1, v);
-    napi_create_int32(env, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), &v);
-    napi_set_element(env, entry, 2, v);
-    napi_set_element(env, out, k++, entry);
+    pids[i] = 0;
+    if (got == ended) push_reaped(env, out, &k, ended, status);
   }
+  for (uint32_t i = 0; ask_each && i < n; i++) {
+    if (pids[i] <= 0) continue;
+    int status;
+    pid_t got;
+    do got = waitpid(pids[i], &status, WNOHANG);
+    while (got < 0 && errno == EINTR);
+    if (got == pids[i]) push_reaped(env, out, &k, pids[i], status);
+  }
+  free(pids);
   return out;
 }
 

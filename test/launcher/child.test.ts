@@ -117,6 +117,19 @@ describe.each(starters)('%s starter', (_name, make) => {
   });
 });
 
+describe('native starter and Node children together', () => {
+  const starter = processStarter();
+  it.skipIf(starter.kind !== 'native')("reaps only its own children: Node's still get their exit events", async () => {
+    const { spawn } = await import('node:child_process');
+    const nodeExits = Array.from({ length: 5 }, (_, i) => new Promise<number | null>((resolve) => {
+      spawn('/bin/sh', ['-c', `exit ${10 + i}`]).once('exit', (code) => resolve(code));
+    }));
+    const native = await Promise.all(Array.from({ length: 20 }, (_, i) => starter.start(sh(`exit ${i % 3}`)).then(collect)));
+    expect(native.map((r) => r.code)).toEqual(Array.from({ length: 20 }, (_, i) => i % 3));
+    expect(await Promise.all(nodeExits)).toEqual([10, 11, 12, 13, 14]);
+  });
+});
+
 describe('native starter errors', () => {
   const starter = processStarter();
   it.skipIf(starter.kind !== 'native')('a cgroup it cannot join is a start error, with nothing left running', async () => {
