@@ -395,6 +395,7 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_array(env, &out);
   if (argc < 1 || napi_get_array_length(env, arr, &n) != napi_ok || n == 0) return out;
+  if (peek_ended() <= 0) return out; /* the common case of a watch tick: nothing ended */
   pid_t *pids = malloc(n * sizeof *pids);
   if (!pids) return out;
   for (uint32_t i = 0; i < n; i++) {
