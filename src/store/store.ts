@@ -10,6 +10,7 @@ import type { EventRow, InstanceRow, JobRow, Page, PendingInstance, ProjectRow, 
 import type { InstanceState } from '../domain/types.js';
 import { ConfigStore } from './config-store.js';
 import { InstanceCache } from './instance-cache.js';
+import { PendingQueue } from './pending-queue.js';
 import { RunCache } from './run-cache.js';
 
 function toProject(r: Raw): ProjectRow {
@@ -113,6 +114,7 @@ export class Store {
   private readonly jobs: ProjectRows<JobRow>;
   private readonly runs: ProjectRows<RunRow>;
   private readonly instanceCache = new InstanceCache();
+  private readonly pending = new PendingQueue();
   private readonly runCache = new RunCache();
   /** Projects by id and by name (few, read by every admission pass); cleared by every project write. */
   private readonly projectCache = new Map<string, ProjectRow>();
@@ -132,6 +134,7 @@ export class Store {
     } catch (e) {
       // they may hold writes SQLite just rolled back
       this.instanceCache.clear();
+      this.pending.clear();
       this.runCache.clear();
       this.projectCache.clear();
       throw e;
@@ -303,6 +306,7 @@ export class Store {
   deleteRun(seq: number): void {
     this.q('DELETE FROM job_runs WHERE seq = ?').run(seq);
     this.instanceCache.dropRun(seq);
+    this.pending.dropRun(seq);
     this.runCache.drop(seq);
   }
 
@@ -353,6 +357,7 @@ export class Store {
         i.message ?? null,
       );
     this.instanceCache.put(i);
+    this.pending.track(i);
   }
 
   /** Writes every mutable field of an instance row. */
@@ -384,6 +389,7 @@ export class Store {
         i.retry,
       );
     this.instanceCache.put(i);
+    this.pending.track(i);
   }
 
   getInstance(runSeq: number, index: number, retry: number): InstanceRow | undefined {
@@ -422,26 +428,28 @@ export class Store {
   /**
    * Pending instances in FIFO order (run, index, retry) after a cursor (exclusive), a page at a
    * time, for admission: what it needs to decide (identity and size) without the whole row
-   * (reading a full row costs several times a few integer columns; `getInstance` reads the rows
-   * it admits, from the instance cache).
+   * (`getInstance` reads the rows it admits, from the instance cache). Answered from memory
+   * (`pending-queue.ts`) once read.
    */
   pendingInstancesAfter(cursor: readonly [number, number, number], limit: number): PendingInstance[] {
-    // Ordered by rowid after (run_seq, idx), which the index `instances_state` holds, instead of
-    // retry, which it does not (that cost a sort per page): the retries of an index are inserted
-    // in order, so within one index rowid order is retry order.
-    return (
-      this.q(
+    if (!this.pending.loaded) {
+      // Ordered by rowid after (run_seq, idx), which the index `instances_state` holds: the
+      // retries of an index are inserted in order, so within one index rowid order is retry order.
+      const rows = this.q(
         `SELECT run_seq, idx, retry, cpu_millis, memory_bytes FROM instances
-         WHERE state = 'pending' AND (run_seq, idx, retry) > (?, ?, ?)
-         ORDER BY run_seq, idx, rowid LIMIT ?`,
-      ).all(...cursor, limit) as Raw[]
-    ).map((r) => ({
-      runSeq: r.run_seq as number,
-      index: r.idx as number,
-      retry: r.retry as number,
-      cpuMillis: r.cpu_millis as number,
-      memoryBytes: r.memory_bytes as number,
-    }));
+         WHERE state = 'pending' ORDER BY run_seq, idx, rowid`,
+      ).all() as Raw[];
+      this.pending.load(
+        rows.map((r) => ({
+          runSeq: r.run_seq as number,
+          index: r.idx as number,
+          retry: r.retry as number,
+          cpuMillis: r.cpu_millis as number,
+          memoryBytes: r.memory_bytes as number,
+        })),
+      );
+    }
+    return this.pending.after(cursor, limit);
   }
 
   /**

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/domain/defaults.js';
 import type { EventType, JobRunStatusDetails } from '../../src/domain/types.js';
 import type { EventRow, InstanceRow, JobRow, PendingInstance, ProjectRow, RunRow } from '../../src/store/rows.js';
+import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 
 let dir: string;
@@ -564,6 +565,59 @@ describe('Store: pending instances for admission', () => {
     expect(store.pendingInstancesAfter([a, 0, 2], 1).map(key)).toEqual([[a, 2, 0]]);
     expect(store.pendingInstancesAfter([a, 2, 0], 5).map(key)).toEqual([[b, 0, 0]]);
     expect(store.pendingInstancesAfter([b, 0, 0], 5)).toEqual([]);
+  });
+});
+
+describe('Store: pending instances from memory agree with the database', () => {
+  it('after random inserts, saves, rolled-back transactions and deleted runs', () => {
+    store.insertProject(project());
+    const seqs = [store.insertRun(run('r0')), store.insertRun(run('r1')), store.insertRun(run('r2'))];
+    const states: InstanceRow['state'][] = ['pending', 'starting', 'running', 'succeeded', 'failed'];
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const known: InstanceRow[] = [];
+    const key = (i: PendingInstance) => `${i.runSeq}/${i.index}/${i.retry}:${i.cpuMillis}`;
+    const fromMemory = () => store.pendingInstancesAfter([-1, -1, -1], 1e9).map(key);
+    const reader = new Database(file, { readonly: true });
+    const fromDisk = () =>
+      (reader.prepare(`SELECT run_seq, idx, retry, cpu_millis FROM instances WHERE state = 'pending' ORDER BY run_seq, idx, retry`).all() as {
+        run_seq: number; idx: number; retry: number; cpu_millis: number;
+      }[]).map((r) => `${r.run_seq}/${r.idx}/${r.retry}:${r.cpu_millis}`);
+    expect(fromMemory()).toEqual([]); // loaded (empty) from here on
+    for (let step = 0; step < 400; step++) {
+      const op = rand(10);
+      if (op < 4 || known.length === 0) {
+        const seqOf = seqs[rand(seqs.length)]!;
+        const index = rand(30);
+        const retry = known.filter((k) => k.runSeq === seqOf && k.index === index).length;
+        const row = instance(seqOf, index, retry, { state: states[rand(2)]!, cpuMillis: 100 + rand(5) });
+        store.insertInstance(row);
+        known.push(row);
+      } else if (op < 8) {
+        const row = known[rand(known.length)]!;
+        row.state = states[rand(states.length)]!;
+        store.saveInstance({ ...row });
+      } else if (op < 9) {
+        const row = known[rand(known.length)]!;
+        expect(() =>
+          store.transaction(() => {
+            store.saveInstance({ ...row, state: row.state === 'pending' ? 'running' : 'pending' });
+            throw new Error('rolled back');
+          }),
+        ).toThrow('rolled back');
+      } else {
+        const gone = seqs.splice(rand(seqs.length), 1)[0]!;
+        store.deleteRun(gone);
+        known.splice(0, known.length, ...known.filter((k) => k.runSeq !== gone));
+        seqs.push(store.insertRun(run(`r${step}`)));
+      }
+      expect(fromMemory(), `step ${step}`).toEqual(fromDisk());
+    }
+    reader.close();
+    const expected = fromMemory();
+    expect(expected.length).toBeGreaterThan(0);
+    reopen(); // a new store reads the database
+    expect(store.pendingInstancesAfter([-1, -1, -1], 1e9).map(key)).toEqual(expected);
   });
 });
 
