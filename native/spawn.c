@@ -395,7 +395,8 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_array(env, &out);
   if (argc < 1 || napi_get_array_length(env, arr, &n) != napi_ok || n == 0) return out;
-  if (peek_ended() <= 0) return out; /* the common case of a watch tick: nothing ended */
+  pid_t ended = peek_ended();
+  if (ended <= 0) return out; /* the common case of a watch tick: nothing ended */
   pid_t *pids = malloc(n * sizeof *pids);
   if (!pids) return out;
   for (uint32_t i = 0; i < n; i++) {
@@ -409,9 +410,7 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
      daemons, a watch tick or one restart would otherwise cost hundreds of waitpid calls. */
   uint32_t k = 0;
   int ask_each = 0;
-  for (;;) {
-    pid_t ended = peek_ended();
-    if (ended <= 0) break;
+  for (; ended > 0; ended = peek_ended()) {
     uint32_t i = 0;
     while (i < n && pids[i] != ended) i++;
     if (i == n) { /* not ours (one of Node's children, libuv reaps it): ask about ours one by one */
