@@ -95,16 +95,12 @@ export const STORAGE_EVERY = 4;
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
+/** False for a directory with entries, and for one that cannot be read (missing). */
 function isEmptyDir(dir: string): boolean {
-  return entriesOf(dir) === 0;
-}
-
-/** How many entries a directory holds, or null when it cannot be read (missing). */
-function entriesOf(dir: string): number | null {
   try {
-    return fs.readdirSync(dir).length;
+    return fs.readdirSync(dir).length === 0;
   } catch {
-    return null;
+    return false;
   }
 }
 
@@ -530,17 +526,18 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
     return usage;
   }
 
-  /** Removes a scratch directory unless another live attempt (same instance) uses it; true when it is gone. */
-  private removeScratch(scratch: string, except: string): boolean {
+  /**
+   * Removes the scratch directory of an attempt from before the scratch pool (its work
+   * directory, which a live retry of the same instance may still use: then it stays).
+   */
+  private removeScratch(scratch: string, except: string): void {
     for (const other of this.attempts.values()) {
-      if (other.id !== except && other.state !== 'exited' && other.entry.scratch === scratch) return false;
+      if (other.id !== except && other.state !== 'exited' && other.entry.scratch === scratch) return;
     }
     try {
       fs.rmSync(scratch, { recursive: true, force: true });
-      return true;
     } catch (e) {
       this.options.log(`cannot remove ${scratch}: ${(e as Error).message}`);
-      return false;
     }
   }
 

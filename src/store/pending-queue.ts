@@ -33,9 +33,9 @@ export class PendingQueue {
     return this.entries !== null;
   }
 
-  /** Takes the pending instances as the database holds them, in admission order. */
+  /** Takes (owns) the pending instances as the database holds them, in admission order. */
   load(rows: PendingInstance[]): void {
-    this.entries = rows.map((r) => ({ ...r }));
+    this.entries = rows;
   }
 
   /** An instance was inserted or saved: in the queue when pending, out of it otherwise. */
