@@ -221,8 +221,9 @@ describe('the engine on the process driver', () => {
     );
     const run = engine.getRun('default', 'daemon-1');
     expect(run.status).toBe('running');
-    // a daemon caught between crash and restart is running (back-off) or pending (starting)
-    expect(run.status_details.running + run.status_details.pending).toBe(2);
+    // a daemon caught between crash and restart is running (back-off), requested (its back-off
+    // over, waiting to be admitted) or pending (admitted, starting)
+    expect(run.status_details.running + run.status_details.pending + run.status_details.requested).toBe(2);
     expect(run.status_details.succeeded + run.status_details.failed).toBe(0);
     for (const i of ['0', '1']) {
       expect(['running', 'pending']).toContain(run.status_details.indices_details[i]!.status);
