@@ -6,7 +6,8 @@
  * the launcher's one thread busy. The pump is one native thread that waits on every captured
  * pipe with epoll, reads up to 1 MiB at a time and appends the records of complete lines to the
  * instance log itself, in the exact format and with the exact rules of src/logs/writer.ts's byte
- * path (record = `<ISO time ms> <o|e> <line>\n`, one time per read).
+ * path (record = `<ISO time ms> <o|e> <line>\n`, one time per read, and `<o|e> <line>\n` when
+ * the record before it in the file has the same time: src/logs/format.ts).
  *
  * It only does the common case. Whatever needs LogWriter's other rules — a carriage return,
  * invalid UTF-8, a line over MAX_LINE_BYTES (16 KiB), a run of bytes over 16 KiB without a
@@ -23,9 +24,10 @@
  *                                    against LogWriter with a fixed clock); -1 = the clock.
  *   pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs)
  *                                    takes ownership of both read ends (made non-blocking)
- *   pumpResume(id, stream, partial, writerOnly)
+ *   pumpResume(id, stream, partial, writerOnly, lastTime)
  *                                    ends a hand-over: `partial` is what LogWriter kept of the
- *                                    stream (an incomplete line). Always called once per
+ *                                    stream (an incomplete line); lastTime the time of the last
+ *                                    record in the file (NaN: unknown). Always called once per
  *                                    'slow'/'flush' event. writerOnly: hand every read to
  *                                    LogWriter until a later resume says otherwise (it owes the
  *                                    log a note about bytes it dropped on a full disk).
@@ -34,7 +36,9 @@
  *   pumpRelease(id)                  closes both pipes now (the drain time is over); the 'eof'
  *                                    event follows (after the resume of a pending hand-over).
  *
- *   onEvent(kind, id, a, b):
+ *   onEvent(kind, id, a, b, lastTime): lastTime = the time of the last record the pump wrote to
+ *                   the file, or that the last resume gave it (NaN: unknown) — for LogWriter, so
+ *                   it writes the record after it short or full as the pump would have.
  *     kind 0 'slow':  a = stream (0 stdout, 1 stderr), b = bytes to give LogWriter.write
  *                     (the held partial line first); answer with pumpResume.
  *     kind 1 'flush': a = stream, b = the partial line that waited flushMs: write, flush and
@@ -47,6 +51,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -64,7 +69,9 @@
 #define MAX_LINE_BYTES 16384
 #define READ_BYTES (1 << 20)
 #define OUT_BYTES (4 << 20)
-#define PREFIX_BYTES 27
+#define PREFIX_BYTES 27 /* a full record's `<ISO time> <c> ` */
+#define SHORT_BYTES 2    /* a short record's `<c> ` */
+#define NO_TIME INT64_MIN
 
 typedef struct attempt attempt;
 
@@ -84,6 +91,7 @@ struct attempt {
   char *path;
   int log_fd;
   int64_t size;
+  int64_t last_time; /* time of the last record in the file (NO_TIME: none or unknown) */
   int64_t max_bytes;
   int64_t flush_ms;
   int paused;
@@ -99,6 +107,7 @@ typedef struct cmd {
   int64_t id;
   int stream;
   int writer_only; /* CMD_RESUME */
+  int64_t last_time; /* CMD_RESUME */
   attempt *a;    /* CMD_ADD */
   char *data;    /* CMD_RESUME */
   size_t len;
@@ -109,6 +118,7 @@ typedef struct {
   int kind;
   int64_t id;
   int stream;
+  int64_t last_time;
   char *a;
   size_t a_len;
   char *b;
@@ -131,14 +141,16 @@ static int64_t mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The time stamped on the records of one read (epoch ms). */
+static int64_t record_time(void) {
+  if (fixed_time_ms >= 0) return fixed_time_ms;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* `<ISO-8601 ms>Z <o|e> ` as Date.prototype.toISOString writes it; 0 when the year has not 4 digits. */
-static int make_prefix(char *p, int stream) {
-  int64_t ms = fixed_time_ms;
-  if (ms < 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-  }
+static int make_prefix(char *p, int64_t ms, int stream) {
   time_t secs = (time_t)(ms / 1000);
   struct tm tm;
   if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970) return 0;
@@ -191,6 +203,7 @@ static void post(int kind, attempt *a, int stream, const char *x, size_t x_len, 
   e->kind = kind;
   e->id = a->id;
   e->stream = stream;
+  e->last_time = a->last_time;
   e->a = malloc(x_len ? x_len : 1);
   e->b = malloc(y_len ? y_len : 1);
   if (!e->a || !e->b) abort();
@@ -241,7 +254,6 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
     lines++;
     p = nl + 1;
   }
-  int64_t bytes = (int64_t)len + (int64_t)lines * PREFIX_BYTES;
   if (a->log_fd < 0) {
     a->log_fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     struct stat st;
@@ -250,24 +262,35 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
       return 0;
     }
     a->size = st.st_size;
+    if (a->size == 0) a->last_time = NO_TIME; /* a new file starts with a full record */
   }
-  if (a->size + bytes > a->max_bytes) return 0;
+  int64_t t = record_time();
+  /* The first record is short when the file's last record has this time; the others always are. */
   char prefix[PREFIX_BYTES];
-  if (!make_prefix(prefix, stream)) return 0;
+  size_t first = SHORT_BYTES;
+  if (t != a->last_time) {
+    if (!make_prefix(prefix, t, stream)) return 0;
+    first = PREFIX_BYTES;
+  }
+  const char shortp[SHORT_BYTES] = {stream == 0 ? 'o' : 'e', ' '};
+  if (first == SHORT_BYTES) memcpy(prefix, shortp, SHORT_BYTES);
+  int64_t bytes = (int64_t)len + (int64_t)first + (int64_t)(lines - 1) * SHORT_BYTES;
+  if (a->size + bytes > a->max_bytes) return 0;
   size_t o = 0;
   int64_t written = 0;
   int failed = 0;
   for (const char *p = body, *end_ = body + len; p < end_ && !failed;) {
     const char *nl = memchr(p, '\n', end_ - p);
-    size_t rec = PREFIX_BYTES + (size_t)(nl - p) + 1;
+    size_t pre = p == body ? first : SHORT_BYTES;
+    size_t rec = pre + (size_t)(nl - p) + 1;
     if (o + rec > OUT_BYTES) {
       ssize_t w = write(a->log_fd, out_buf, o);
       if (w != (ssize_t)o) failed = 1;
       else written += w, o = 0;
       if (failed) break;
     }
-    memcpy(out_buf + o, prefix, PREFIX_BYTES);
-    memcpy(out_buf + o + PREFIX_BYTES, p, rec - PREFIX_BYTES);
+    memcpy(out_buf + o, p == body ? prefix : shortp, pre);
+    memcpy(out_buf + o + pre, p, rec - pre);
     o += rec;
     p = nl + 1;
   }
@@ -283,6 +306,7 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
     return 0;
   }
   a->size += written;
+  a->last_time = t;
   return 1;
 }
 
@@ -387,6 +411,7 @@ static void run_command(cmd *c) {
     e->last_data_ms = mono_ms();
     a->paused = 0;
     a->writer_only = c->writer_only;
+    a->last_time = c->last_time;
     if (a->release_requested) c->kind = CMD_RELEASE;
     else {
       arm(a);
@@ -478,7 +503,7 @@ static void push(cmd *c) {
 }
 
 /* A command for an attempt by id; `data` is copied. */
-static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only, const void *data, size_t len) {
+static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only, int64_t last_time, const void *data, size_t len) {
   cmd *c = calloc(1, sizeof *c);
   char *copy = malloc(len ? len : 1);
   if (!c || !copy) abort(); /* a lost resume or release would leave the attempt paused for ever */
@@ -487,6 +512,7 @@ static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only
   c->id = id;
   c->stream = stream;
   c->writer_only = writer_only;
+  c->last_time = last_time;
   c->data = copy;
   c->len = len;
   push(c);
@@ -495,7 +521,7 @@ static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   event *e = data;
   if (env && cb) {
-    napi_value argv[4], undef;
+    napi_value argv[5], undef;
     napi_create_int32(env, e->kind, &argv[0]);
     napi_create_double(env, (double)e->id, &argv[1]);
     void *unused;
@@ -505,8 +531,9 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       napi_create_int32(env, e->stream, &argv[2]);
     }
     napi_create_buffer_copy(env, e->b_len, e->b, &unused, &argv[3]);
+    napi_create_double(env, e->last_time == NO_TIME ? NAN : (double)e->last_time, &argv[4]);
     napi_get_undefined(env, &undef);
-    napi_call_function(env, undef, cb, 4, argv, NULL);
+    napi_call_function(env, undef, cb, 5, argv, NULL);
   }
   free(e->a);
   free(e->b);
@@ -571,6 +598,7 @@ static napi_value PumpAdd(napi_env env, napi_callback_info info) {
   a->id = id;
   a->path = path;
   a->log_fd = -1;
+  a->last_time = NO_TIME;
   a->max_bytes = max_bytes;
   a->flush_ms = flush_ms;
   for (int s = 0; s < 2; s++) {
@@ -586,20 +614,22 @@ static napi_value PumpAdd(napi_env env, napi_callback_info info) {
 }
 
 static napi_value PumpResume(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value args[4];
+  size_t argc = 5;
+  napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   int64_t id = 0;
   int32_t stream = 0;
   void *data = NULL;
   size_t len = 0;
   bool writer_only = false;
-  if (argc < 4 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &stream) != napi_ok ||
-      napi_get_buffer_info(env, args[2], &data, &len) != napi_ok || napi_get_value_bool(env, args[3], &writer_only) != napi_ok) {
-    napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer, writerOnly: boolean)");
+  double last = NAN;
+  if (argc < 5 || napi_get_value_int64(env, args[0], &id) != napi_ok || napi_get_value_int32(env, args[1], &stream) != napi_ok ||
+      napi_get_buffer_info(env, args[2], &data, &len) != napi_ok || napi_get_value_bool(env, args[3], &writer_only) != napi_ok ||
+      napi_get_value_double(env, args[4], &last) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pumpResume(id, stream, partial: Buffer, writerOnly: boolean, lastTime: number)");
     return NULL;
   }
-  push_command(CMD_RESUME, id, stream, writer_only, data, len);
+  push_command(CMD_RESUME, id, stream, writer_only, isnan(last) ? NO_TIME : (int64_t)last, data, len);
   return NULL;
 }
 
@@ -612,7 +642,7 @@ static napi_value PumpRelease(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "pumpRelease(id)");
     return NULL;
   }
-  push_command(CMD_RELEASE, id, 0, false, NULL, 0);
+  push_command(CMD_RELEASE, id, 0, false, NO_TIME, NULL, 0);
   return NULL;
 }
 

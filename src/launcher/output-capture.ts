@@ -50,9 +50,9 @@ export function streamCapture(stdout: Readable, stderr: Readable, writer: LogWri
 
 /** What the addon's log pump offers (see `native/logpump.c` for the contract). */
 export interface LogPumpAddon {
-  pumpOpen(onEvent: (kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer) => void, fixedTimeMs?: number): void;
+  pumpOpen(onEvent: (kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer, lastTime: number) => void, fixedTimeMs?: number): void;
   pumpAdd(id: number, stdoutFd: number, stderrFd: number, logPath: string, maxBytes: number, flushMs: number): void;
-  pumpResume(id: number, stream: 0 | 1, partial: Buffer, writerOnly: boolean): void;
+  pumpResume(id: number, stream: 0 | 1, partial: Buffer, writerOnly: boolean, lastTime: number): void;
   pumpRelease(id: number): void;
   pumpKeepAlive(on: boolean): void;
 }
@@ -79,7 +79,7 @@ export class LogPump {
     private readonly addon: LogPumpAddon,
     fixedTimeMs?: number,
   ) {
-    addon.pumpOpen((kind, id, a, b) => this.onEvent(kind, id, a, b), fixedTimeMs ?? -1);
+    addon.pumpOpen((kind, id, a, b, lastTime) => this.onEvent(kind, id, a, b, lastTime), fixedTimeMs ?? -1);
   }
 
   /** Takes ownership of two pipe read ends and captures them into `writer`. */
@@ -104,12 +104,14 @@ export class LogPump {
     };
   }
 
-  private onEvent(kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer): void {
+  private onEvent(kind: 0 | 1 | 2, id: number, a: number | Buffer, b: Buffer, lastTime: number): void {
     const c = this.captured.get(id);
     if (!c) return;
     // The writer holds no descriptor of the file here: it gives it up after every hand-over (below),
-    // so it learns what the pump appended when it opens the file again.
+    // so it learns what the pump appended when it opens the file again — and the time of the
+    // pump's last record, to write the next one short or full as the pump would have.
     const { writer } = c;
+    writer.resync(lastTime);
     if (kind === 2) {
       this.captured.delete(id);
       if (this.captured.size === 0) this.addon.pumpKeepAlive(false);
@@ -127,7 +129,7 @@ export class LogPump {
     } finally {
       writer.resync(); // the pump writes next
       // A writer that dropped bytes (full disk) writes everything until it could note the loss.
-      this.addon.pumpResume(id, a as 0 | 1, writer.takePartial(stream), writer.owesDropNote());
+      this.addon.pumpResume(id, a as 0 | 1, writer.takePartial(stream), writer.owesDropNote(), writer.lastRecordTime);
     }
   }
 }

@@ -3,13 +3,15 @@
  *
  * A log is two files: `<logPath>.1` (the older, rotated part, if any) then `<logPath>` (the
  * current part). Only complete lines are records: a trailing fragment without its newline is
- * a write in progress and is left for a later read. Both readers pin the files by open handle,
+ * a write in progress and is left for a later read. A short record takes the time of the record
+ * before it, so each part is decoded from its first line onwards, and a tail read backwards goes
+ * back to a full record first. Both readers pin the files by open handle,
  * so a rotation between "look" and "read" can neither lose nor duplicate records.
  */
 import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeRecord, rotatedPath, type LogRecord } from './format.js';
+import { decodeLines, isFullRecord, rotatedPath, type LogRecord } from './format.js';
 
 /** Bytes read per system call. */
 const CHUNK = 256 * 1024;
@@ -34,8 +36,9 @@ export async function readLogRecords(logPath: string, options: { tail?: number }
       for (const fh of [old, cur]) {
         if (!fh) continue;
         let pos = 0;
+        const at: Decoding = {};
         for (;;) {
-          const batch = await readBatch(fh, pos);
+          const batch = await readBatch(fh, pos, at);
           if (batch.next === pos) break;
           for (const r of batch.records) out.push(r);
           pos = batch.next;
@@ -92,6 +95,7 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
   let fh: FileHandle | undefined; // the part being followed
   let fhKey: string | undefined;
   let pos = 0; // offset just past the last complete line yielded from `fh`
+  let decoding: Decoding = {}; // the last record read from `fh` (a short record after it takes its time)
   let finishedKey: string | undefined; // the part read to its end before `fh` (now `.1`, normally)
 
   // Wake-ups: the watcher and abort shorten the poll wait; `dirty` remembers events that came
@@ -116,11 +120,11 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
   }
   signal?.addEventListener('abort', poke);
 
-  /** Yields complete lines of `h` from `from`; returns the new offset. */
-  async function* drain(h: FileHandle, from: number): AsyncGenerator<LogRecord, number> {
+  /** Yields complete lines of `h` from `from` (`d`: the record before them); returns the new offset. */
+  async function* drain(h: FileHandle, from: number, d: Decoding): AsyncGenerator<LogRecord, number> {
     let at = from;
     while (!signal?.aborted) {
-      const batch = await readBatch(h, at);
+      const batch = await readBatch(h, at, d);
       if (batch.next === at) break;
       at = batch.next;
       for (const r of batch.records) {
@@ -133,19 +137,20 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
 
   /** Reads what is new in the followed part and moves on to a new part after a rotation. */
   async function* advance(): AsyncGenerator<LogRecord> {
-    if (fh) pos = yield* drain(fh, pos);
+    if (fh) pos = yield* drain(fh, pos, decoding);
     const st = await statKey(logPath);
     if (!st) return; // not created yet, or between the writer's rename and its open
     if (fh && st.key === fhKey) {
       if (st.size < pos) {
         pos = 0; // shrunk in place: the file restarted
-        pos = yield* drain(fh, pos);
+        decoding = {};
+        pos = yield* drain(fh, pos, decoding);
       }
       return;
     }
     // A different file is at logPath now: finish the old one, then switch.
     if (fh) {
-      pos = yield* drain(fh, pos);
+      pos = yield* drain(fh, pos, decoding);
       await fh.close();
       finishedKey = fhKey;
       fh = undefined;
@@ -160,7 +165,7 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
       try {
         const betweenKey = await handleKey(between);
         if (betweenKey !== finishedKey && betweenKey !== nextKey) {
-          yield* drain(between, 0);
+          yield* drain(between, 0, {});
           finishedKey = betweenKey;
         }
       } finally {
@@ -170,7 +175,8 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
     fh = next;
     fhKey = nextKey;
     pos = 0;
-    pos = yield* drain(fh, pos);
+    decoding = {};
+    pos = yield* drain(fh, pos, decoding);
   }
 
   function pause(): Promise<void> {
@@ -192,12 +198,12 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
     try {
       finishedKey = old ? await handleKey(old) : undefined;
       if (tail === undefined) {
-        if (old) yield* drain(old, 0);
+        if (old) yield* drain(old, 0, {});
         fh = cur;
         fhKey = cur ? await handleKey(cur) : undefined;
         pos = 0;
       } else {
-        const fromCur = cur ? await readTail(cur, (await cur.stat()).size, tail) : { records: [], end: 0 };
+        const fromCur: Tail = cur ? await readTail(cur, (await cur.stat()).size, tail) : { records: [], end: 0 };
         let records = fromCur.records;
         if (records.length < tail && old) {
           const fromOld = await readTail(old, (await old.stat()).size, tail - records.length);
@@ -206,6 +212,7 @@ export async function* followLogRecords(logPath: string, options: FollowOptions)
         fh = cur;
         fhKey = cur ? await handleKey(cur) : undefined;
         pos = fromCur.end;
+        decoding = { previous: fromCur.last };
         for (const r of records) {
           if (signal?.aborted) return;
           yield r;
@@ -297,11 +304,17 @@ async function openParts(logPath: string): Promise<{ old?: FileHandle; cur?: Fil
   }
 }
 
+/** Where a sequential read of one part is: the record decoded last (none at the start). */
+interface Decoding {
+  previous?: LogRecord;
+}
+
 /**
  * Reads from `from` up to and including the last newline of what is available (at least one
- * line if any is complete). `next === from` means no complete line is there yet.
+ * line if any is complete). `next === from` means no complete line is there yet. `d` is the
+ * record before `from`, and becomes the last one read.
  */
-async function readBatch(fh: FileHandle, from: number): Promise<{ records: LogRecord[]; next: number }> {
+async function readBatch(fh: FileHandle, from: number, d: Decoding): Promise<{ records: LogRecord[]; next: number }> {
   const parts: Buffer[] = [];
   let total = 0;
   let lastNl = -1;
@@ -318,20 +331,42 @@ async function readBatch(fh: FileHandle, from: number): Promise<{ records: LogRe
   }
   if (lastNl < 0) return { records: [], next: from };
   const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-  return { records: decodeLines(data.subarray(0, lastNl)), next: from + lastNl + 1 };
+  const records = decodeLines(data.subarray(0, lastNl).toString('utf8').split('\n'), d.previous);
+  d.previous = records[records.length - 1];
+  return { records, next: from + lastNl + 1 };
+}
+
+interface Tail {
+  records: LogRecord[];
+  /** The offset just past the last complete line (0 if there is none). */
+  end: number;
+  /** The last complete record of the part (also when `n` is 0), if any. */
+  last?: LogRecord;
 }
 
 /**
- * The last `n` complete lines of the first `size` bytes of a file, read backwards in chunks,
- * and `end`, the offset just past the last complete line (0 if there is none).
+ * The last `n` complete records of the first `size` bytes of a file, read backwards in chunks.
+ * It reads on past them to the full record nearest before the first of them, since the short
+ * records that follow it take their time from it.
  */
-async function readTail(fh: FileHandle, size: number, n: number): Promise<{ records: LogRecord[]; end: number }> {
+async function readTail(fh: FileHandle, size: number, n: number): Promise<Tail> {
   const parts: Buffer[] = [];
   let start = size;
   let newlines = 0;
   let end = -1;
-  // n lines need n + 1 newlines: the one ending the last line and one before each line.
-  while (start > 0 && newlines < n + 1) {
+  // m lines need m + 1 newlines: the one ending the last line and one before each line. At
+  // least the last line is decoded, for `last`.
+  const m = Math.max(n, 1);
+  let lines: string[] = [];
+  let from = 0; // the line decoding starts at: a full record, or the first line of the file
+  while (start > 0) {
+    if (newlines >= m + 1) {
+      // Enough lines: is there a full record at or before the first one kept?
+      lines = complete(parts, start, end);
+      from = Math.max(0, lines.length - m);
+      while (from > 0 && !isFullRecord(lines[from]!)) from--;
+      if (isFullRecord(lines[from]!)) break;
+    }
     const len = Math.min(CHUNK, start);
     start -= len;
     const buf = Buffer.alloc(len);
@@ -349,13 +384,17 @@ async function readTail(fh: FileHandle, size: number, n: number): Promise<{ reco
     }
   }
   if (end < 0) return { records: [], end: 0 };
-  if (n === 0) return { records: [], end };
-  const data = Buffer.concat(parts);
-  const lines = data.subarray(0, end - start - 1).toString('utf8').split('\n');
-  if (start > 0) lines.shift(); // may begin mid-line
-  return { records: lines.slice(-n).map(decodeRecord), end };
+  if (start === 0) {
+    lines = complete(parts, start, end);
+    from = 0;
+  }
+  const records = decodeLines(lines.slice(from));
+  return { records: n === 0 ? [] : records.slice(-n), end, last: records[records.length - 1] };
 }
 
-function decodeLines(data: Buffer): LogRecord[] {
-  return data.toString('utf8').split('\n').map(decodeRecord);
+/** The complete lines of the bytes read (`parts`, from offset `start`) up to `end`. */
+function complete(parts: Buffer[], start: number, end: number): string[] {
+  const lines = Buffer.concat(parts).subarray(0, end - start - 1).toString('utf8').split('\n');
+  if (start > 0) lines.shift(); // may begin mid-line
+  return lines;
 }

@@ -8,6 +8,11 @@
  * - A failed write (disk full) never throws at the caller: the bytes are counted as dropped and
  *   a system note says how many were lost once writing works again.
  *
+ * Records of the same millisecond as the record before them are written short (`format.ts`),
+ * so the writer keeps the time of the last record it queued for the current file
+ * (`lastRecordTime`); it forgets it (the next record is full) when it opens an empty file, when
+ * a write fails, and when told another writer appended (`resync`).
+ *
  * Writes are synchronous appends, buffered by the page cache, and never interleaved between
  * writers because each log file has exactly one writer. The records of one `write` (a pipe read
  * of up to 64 KiB, hundreds of lines) go to the file in one system call, not one per line.
@@ -22,7 +27,7 @@
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { encodeRecord, MAX_LINE_BYTES, rotatedPath, type LogStream } from './format.js';
+import { encodeRecord, MAX_LINE_BYTES, recordPrefix, rotatedPath, type LogStream } from './format.js';
 
 export interface LogWriterOptions {
   /** Cap of the current file in bytes. @default 10 MiB */
@@ -34,9 +39,6 @@ export interface LogWriterOptions {
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
-
-/** `<24-character ISO time> <o|e> `: the prefix of every record the byte path writes. */
-const PREFIX_BYTES = 27;
 
 /**
  * The cap used when the caller passes none: `CEJOBS_LOG_MAX_BYTES` (a positive integer, read
@@ -67,10 +69,8 @@ export class LogWriter {
   // Encoded records not yet written (see `append`), and their size in bytes.
   private pending: (string | Buffer)[] = [];
   private pendingBytes = 0;
-  // The record prefix (`<ISO> <stream> `) of the last time and stream: lines of one chunk share it.
-  private stampTime = NaN;
-  private stampStream: LogStream = 'stdout';
-  private stampPrefix = '';
+  // The time of the last record queued or written to the current file; NaN: none, or unknown.
+  private previousTime = NaN;
 
   constructor(path: string, options: LogWriterOptions = {}) {
     this.path = path;
@@ -89,7 +89,8 @@ export class LogWriter {
     const lastNl = data.lastIndexOf(10);
     if (lastNl >= 0) {
       const body = data.subarray(0, lastNl + 1); // complete lines, with the final newline
-      if (!this.appendLineBytes(stream, body)) this.writeText(stream, body);
+      const taken = this.appendLineBytes(stream, body);
+      if (taken !== true) this.writeText(stream, body, taken);
     }
     let rest = data.subarray(lastNl + 1);
     if (rest.length > MAX_LINE_BYTES) rest = this.cutRunaway(stream, rest);
@@ -98,33 +99,35 @@ export class LogWriter {
   }
 
   /**
-   * Complete lines (`body` ends with a newline) as records, by copying bytes. Returns false,
-   * having done nothing, when they need the text path: a `\r`, invalid UTF-8, a line over
-   * `MAX_LINE_BYTES`, records that would not fit under the cap, a file that cannot be opened.
+   * Complete lines (`body` ends with a newline) as records, by copying bytes. Returns true when
+   * done; otherwise, having written nothing, the lines need the text path: a `\r`, invalid UTF-8,
+   * a line over `MAX_LINE_BYTES`, a file that cannot be opened — or records that would not fit
+   * under the cap, and then it returns the time it read, for the text path to use (so both
+   * paths read the clock as often).
    */
-  private appendLineBytes(stream: 'stdout' | 'stderr', body: Buffer): boolean {
-    if (body.indexOf(13) >= 0 || !isUtf8(body)) return false;
+  private appendLineBytes(stream: 'stdout' | 'stderr', body: Buffer): true | number | undefined {
+    if (body.indexOf(13) >= 0 || !isUtf8(body)) return undefined;
     let lines = 0;
     for (let from = 0, nl = body.indexOf(10); nl >= 0; from = nl + 1, nl = body.indexOf(10, from)) {
-      if (nl - from > MAX_LINE_BYTES) return false;
+      if (nl - from > MAX_LINE_BYTES) return undefined;
       lines++;
     }
-    const bytes = body.length + lines * PREFIX_BYTES;
     try {
       this.open();
     } catch {
-      return false;
+      return undefined;
     }
-    if (this.size + this.pendingBytes + bytes > this.maxBytes) return false;
-    // The clock is read only once the byte path is taken: the text path reads it as often.
-    this.prefix(this.now(), stream);
-    if (this.stampPrefix.length !== PREFIX_BYTES) return false; // a year outside 1970–9999 (the prefix is ASCII)
+    const time = this.now();
+    const first = recordPrefix(time, stream, this.previousTime);
+    const short = recordPrefix(time, stream, time);
+    const bytes = body.length + first.length + (lines - 1) * short.length; // the prefixes are ASCII
+    if (this.size + this.pendingBytes + bytes > this.maxBytes) return time;
     // latin1 maps each byte to one character and back, so this copies the bytes as they are,
     // in three bulk native steps instead of two copies per line.
-    const prefix = this.stampPrefix;
-    const records = `${prefix}${body.toString('latin1', 0, body.length - 1).replaceAll('\n', `\n${prefix}`)}\n`;
+    const records = `${first}${body.toString('latin1', 0, body.length - 1).replaceAll('\n', `\n${short}`)}\n`;
     this.pending.push(Buffer.from(records, 'latin1'));
     this.pendingBytes += bytes;
+    this.previousTime = time;
     return true;
   }
 
@@ -146,11 +149,11 @@ export class LogWriter {
     return p;
   }
 
-  /** The text path of `write`. */
-  private writeText(stream: 'stdout' | 'stderr', chunk: Buffer | string): void {
+  /** The text path of `write`; `time`: the clock as the byte path read it, if it did. */
+  private writeText(stream: 'stdout' | 'stderr', chunk: Buffer | string, time?: number): void {
     const text = this.partial[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
     const lastNl = text.lastIndexOf('\n');
-    if (lastNl >= 0 && !this.appendLines(stream, text.slice(0, lastNl))) {
+    if (lastNl >= 0 && !this.appendLines(stream, text.slice(0, lastNl), time)) {
       for (const line of text.slice(0, lastNl).split('\n')) this.writeLine(stream, line);
     }
     // A runaway line without newlines must not grow memory without bound.
@@ -198,9 +201,11 @@ export class LogWriter {
 
   /**
    * Forgets the open file and its size, so the next write opens it again and learns its size:
-   * another writer (the native log pump) appended to it in between.
+   * another writer (the native log pump) appends to it in between. `previousTime`: the time of
+   * the last record that writer wrote (NaN: unknown); absent, the writer keeps its own.
    */
-  resync(): void {
+  resync(previousTime?: number): void {
+    if (previousTime !== undefined) this.previousTime = previousTime;
     if (this.fd === null) return;
     try {
       fs.closeSync(this.fd);
@@ -208,6 +213,11 @@ export class LogWriter {
       // already gone
     }
     this.fd = null;
+  }
+
+  /** The time of the last record this writer queued or wrote to the current file (NaN: unknown). */
+  get lastRecordTime(): number {
+    return this.previousTime;
   }
 
   /** True when bytes were dropped (a failed write) and the note saying so is not written yet. */
@@ -248,8 +258,7 @@ export class LogWriter {
       }
       return;
     }
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    this.append(this.prefix(this.now(), stream) + text + '\n');
+    this.append(this.now(), stream, line.endsWith('\r') ? line.slice(0, -1) : line);
   }
 
   /**
@@ -257,9 +266,10 @@ export class LogWriter {
    * trailing newline) become records stamped with one time, built with one `replaceAll`
    * instead of line by line. Returns false, having written nothing, when the lines need the
    * general path: a carriage return to strip, a line over `MAX_LINE_BYTES`, or records that
-   * would not fit under the cap without a rotation (or a file that cannot be opened).
+   * would not fit under the cap without a rotation (or a file that cannot be opened). `time`:
+   * the clock as the byte path read it for these lines, if it did.
    */
-  private appendLines(stream: 'stdout' | 'stderr', body: string): boolean {
+  private appendLines(stream: 'stdout' | 'stderr', body: string, time?: number): boolean {
     if (body.includes('\r')) return false;
     let lines = 1;
     let from = 0;
@@ -269,36 +279,29 @@ export class LogWriter {
       lines++;
     }
     if (body.length - from > MAX_LINE_BYTES) return false;
-    const prefix = this.prefix(this.now(), stream);
-    const records = prefix + (lines > 1 ? body.replaceAll('\n', `\n${prefix}`) : body) + '\n';
-    const bytes = Buffer.byteLength(records);
     try {
       this.open();
     } catch {
       return false;
     }
+    const t = time ?? this.now();
+    const short = recordPrefix(t, stream, t);
+    const records = recordPrefix(t, stream, this.previousTime) + (lines > 1 ? body.replaceAll('\n', `\n${short}`) : body) + '\n';
+    const bytes = Buffer.byteLength(records);
     if (this.size + this.pendingBytes + bytes > this.maxBytes) return false;
     this.pending.push(records);
     this.pendingBytes += bytes;
+    this.previousTime = t;
     return true;
-  }
-
-  /** `encodeRecord`'s prefix for a time and stream, computed once per distinct pair in a row. */
-  private prefix(time: number, stream: LogStream): string {
-    if (time !== this.stampTime || stream !== this.stampStream) {
-      this.stampTime = time;
-      this.stampStream = stream;
-      this.stampPrefix = encodeRecord({ time, stream, text: '' }).slice(0, -1);
-    }
-    return this.stampPrefix;
   }
 
   /**
    * Queues a record; `writePending` writes the queue. A record that would overflow the cap
    * first writes what is queued, then rotates, exactly as if each record were written alone.
    */
-  private append(record: string): void {
-    const bytes = Buffer.byteLength(record);
+  private append(time: number, stream: LogStream, text: string): void {
+    let record = encodeRecord({ time, stream, text }, this.previousTime);
+    let bytes = Buffer.byteLength(record);
     if (this.pendingBytes > 0 && this.size + this.pendingBytes + bytes > this.maxBytes) this.writePending();
     if (this.pendingBytes === 0) {
       // Rotation is decided against the file as it is, so open it (and learn its size) first.
@@ -309,9 +312,13 @@ export class LogWriter {
         this.dropped(bytes, e);
         return;
       }
+      // Opening an empty file or rotating changed the record before this one.
+      record = encodeRecord({ time, stream, text }, this.previousTime);
+      bytes = Buffer.byteLength(record);
     }
     this.pending.push(record);
     this.pendingBytes += bytes;
+    this.previousTime = time;
   }
 
   /** Writes the queued records in one call, after a note about earlier drops if any. */
@@ -329,6 +336,7 @@ export class LogWriter {
     try {
       this.open();
       if (this.droppedBytes > 0) {
+        // Full: the batch after it was queued after the drop, so it starts with a full record too.
         const note = encodeRecord({
           time: this.now(),
           stream: 'system',
@@ -345,6 +353,7 @@ export class LogWriter {
 
   private dropped(bytes: number, e: unknown): void {
     this.droppedBytes += bytes;
+    this.previousTime = NaN; // what the file ends with is not known now
     this.dropReason = (e as NodeJS.ErrnoException).code ?? String(e);
     // Reopen on the next write: the file may have been removed or the disk may be full.
     if (this.fd !== null) {
@@ -381,6 +390,7 @@ export class LogWriter {
     if (this.fd !== null) return;
     this.fd = fs.openSync(this.path, 'a');
     this.size = fs.fstatSync(this.fd).size;
+    if (this.size === 0) this.previousTime = NaN; // a new file starts with a full record
   }
 
   private rotate(): void {
@@ -389,14 +399,16 @@ export class LogWriter {
     fs.renameSync(this.path, rotatedPath(this.path));
     this.fd = fs.openSync(this.path, 'a');
     this.size = 0;
+    const time = this.now();
     this.size += fs.writeSync(
       this.fd,
       encodeRecord({
-        time: this.now(),
+        time,
         stream: 'system',
         text: `[cejobs] log rotated at ${this.maxBytes} bytes; older output is in the previous part, earlier parts were dropped`,
       }),
     );
+    this.previousTime = time;
   }
 }
 

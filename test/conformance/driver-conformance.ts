@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptExit, Driver, InstanceSpec } from '../../src/drivers/driver.js';
-import { decodeRecord, rotatedPath, type LogRecord } from '../../src/logs/format.js';
+import { decodeLogText, rotatedPath, type LogRecord } from '../../src/logs/format.js';
 
 export type ConformanceTest =
   | 'exit 0'
@@ -88,7 +88,7 @@ export function readLog(logPath: string): LogRecord[] {
     } catch {
       continue;
     }
-    for (const line of text.split('\n')) if (line !== '') out.push(decodeRecord(line));
+    out.push(...decodeLogText(text));
   }
   return out;
 }

@@ -166,6 +166,7 @@ describe('the engine on the process driver', () => {
   it('follows a large log completely through a slow consumer, and stops reading when the consumer leaves', async () => {
     const lines = 3 * FOLLOW_QUEUE_MAX + 17; // more than the read-ahead bound, several times
     const name = 'follow-big';
+    const t0 = Date.now();
     engine.submitRun('default', {
       name,
       run_commands: ['/bin/sh', '-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`],
@@ -174,8 +175,13 @@ describe('the engine on the process driver', () => {
     });
     await engine.waitForRun('default', name);
     let n = 0;
+    let time = t0;
     for await (const { record } of engine.followLogs('default', name, { pollMs: 20 })) {
       expect(record.text).toBe(`line ${n}`);
+      // Most records are short (the time of the one before): each still reads back its time.
+      expect(record.time).toBeGreaterThanOrEqual(time);
+      expect(record.time).toBeLessThanOrEqual(Date.now());
+      time = record.time;
       n++;
       if (n % 1000 === 0) await new Promise((r) => setTimeout(r, 5)); // a slow client
     }

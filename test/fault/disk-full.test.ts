@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { shutdownLauncher } from '../../src/drivers/process/driver.js';
-import { decodeRecord } from '../../src/logs/format.js';
+import { decodeLines } from '../../src/logs/format.js';
 import { LogWriter } from '../../src/logs/writer.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { sleep, until } from './helpers.js';
@@ -59,7 +59,7 @@ describe('a full disk under the logs', () => {
     w.write('stdout', Buffer.from('after\n'));
     w.close();
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-    const records = lines.map((l) => decodeRecord(l));
+    const records = decodeLines(lines);
     for (const r of records) expect(r.text, JSON.stringify(r)).toMatch(/^line \d+ y{100}$|^after$|^\[cejobs\] \d+ bytes of output were dropped: ENOSPC$/);
     const notes = records.filter((r) => r.stream === 'system');
     expect(notes).toHaveLength(1);

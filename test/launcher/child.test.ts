@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord } from '../../src/logs/format.js';
+import { decodeLogText } from '../../src/logs/format.js';
 import { LogWriter } from '../../src/logs/writer.js';
 import { procStartTime } from '../../src/launcher/records.js';
 import { loadNativeAddon, nodeStarter, processStarter, StartError, type ProcessStarter, type StartedChild } from '../../src/launcher/child.js';
@@ -24,7 +24,7 @@ async function collect(child: StartedChild): Promise<{ out: string; err: string;
   await capture.release();
   writer.close();
   const text = fs.existsSync(writer.path) ? fs.readFileSync(writer.path, 'utf8') : '';
-  const records = text === '' ? [] : text.slice(0, -1).split('\n').map(decodeRecord);
+  const records = decodeLogText(text);
   const of = (stream: string) => records.filter((r) => r.stream === stream).map((r) => `${r.text}\n`).join('');
   return { out: of('stdout'), err: of('stderr'), code, signal };
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeRecord, rotatedPath } from '../../src/logs/format.js';
+import { decodeLogText, rotatedPath } from '../../src/logs/format.js';
 import { LogWriter } from '../../src/logs/writer.js';
 import { loadNativeAddon } from '../../src/launcher/child.js';
 import { LogPump, type LogPumpAddon } from '../../src/launcher/output-capture.js';
@@ -98,7 +98,11 @@ describe.skipIf(!addon)('native log pump', () => {
     const input = asciiLines(random(1), 5_000_000);
     const file = path.join(tmp, 'plain.in');
     fs.writeFileSync(file, input);
-    expect(await pumped(`cat ${file}`, 1e9)).toEqual(expected(input, 'stdout', 1e9, random(2)));
+    const got = await pumped(`cat ${file}`, 1e9);
+    expect(got).toEqual(expected(input, 'stdout', 1e9, random(2)));
+    // One clock: one full record (27 bytes of framing), then short ones (2 bytes).
+    const lines = input.toString('latin1').split('\n').length - 1;
+    expect(got.main.length).toBe(input.length + 27 + 2 * (lines - 1));
     expect(await pumped(`cat ${file} >&2`, 1e9)).toEqual(expected(input, 'stderr', 1e9, random(3)));
     expect(pump!.handedOver).toEqual({ slow: 0, flush: 0 }); // all written by the pump itself
   });
@@ -125,18 +129,18 @@ describe.skipIf(!addon)('native log pump', () => {
 
   it('flushes a partial line that waits, and the rest of it becomes the next record', async () => {
     const got = await pumped("printf 'waiting...'; sleep 0.6; printf ' done\\nlast'", 1e9, 100);
-    expect(got.main.split('\n').filter(Boolean).map((l) => decodeRecord(l).text)).toEqual(['waiting...', ' done', 'last']);
+    expect(decodeLogText(got.main).map((r) => r.text)).toEqual(['waiting...', ' done', 'last']);
   });
 
   it('release stops reading pipes a leftover process still holds, keeping what was read', async () => {
     const got = await pumped('echo before; (sleep 30 &) ; echo after', 1e9, 200, 300);
-    expect(got.main.split('\n').filter(Boolean).map((l) => decodeRecord(l).text)).toEqual(['before', 'after']);
+    expect(decodeLogText(got.main).map((r) => r.text)).toEqual(['before', 'after']);
   });
 
   it('captures many short children at once, each into its own log', async () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => pumped(`echo out ${i}; echo err ${i} >&2`, 1e9)));
     results.forEach((r, i) => {
-      const records = r.main.split('\n').filter(Boolean).map(decodeRecord);
+      const records = decodeLogText(r.main);
       expect(records.map((x) => `${x.stream}:${x.text}`).sort()).toEqual([`stderr:err ${i}`, `stdout:out ${i}`]);
     });
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeRecord, MAX_LINE_BYTES, rotatedPath, type LogRecord } from '../../src/logs/format.js';
+import { decodeLines, decodeLogText, decodeRecord, encodeRecord, isFullRecord, MAX_LINE_BYTES, rotatedPath, type LogRecord } from '../../src/logs/format.js';
 import { followLogRecords, formatRecord, readLogRecords } from '../../src/logs/reader.js';
 import { DEFAULT_LOG_MAX_BYTES, defaultLogMaxBytes, LogWriter } from '../../src/logs/writer.js';
 import { seeded } from '../fault/helpers.js';
@@ -112,6 +112,105 @@ describe('writer + reader round trip', () => {
     expect(formatRecord(r, { timestamps: true })).toBe('2026-11-21T11:14:01.123Z Hello');
     const note: LogRecord = { time: 0, stream: 'system', text: '[cejobs] log rotated' };
     expect(formatRecord(note, {})).toBe('[cejobs] log rotated');
+  });
+});
+
+describe('short records (the time of the record before)', () => {
+  const T = Date.UTC(2026, 10, 21, 11, 14, 1, 123);
+
+  it('encodes a record short only after one of the same time, and decodes it with that time', () => {
+    expect(encodeRecord({ time: T, stream: 'stdout', text: 'a' })).toBe('2026-11-21T11:14:01.123Z o a\n');
+    expect(encodeRecord({ time: T, stream: 'stderr', text: 'b' }, T)).toBe('e b\n');
+    expect(encodeRecord({ time: T, stream: 'system', text: '' }, T)).toBe('s \n');
+    expect(encodeRecord({ time: T + 1, stream: 'stdout', text: 'c' }, T)).toBe('2026-11-21T11:14:01.124Z o c\n');
+    const prev: LogRecord = { time: T, stream: 'stdout', text: 'a' };
+    expect(decodeRecord('e b', prev)).toEqual({ time: T, stream: 'stderr', text: 'b' });
+    expect(decodeRecord('s ', prev)).toEqual({ time: T, stream: 'system', text: '' });
+    expect(decodeRecord('o x')).toEqual({ time: 0, stream: 'stdout', text: 'x' }); // nothing before it
+    // Not records: stdout text with time 0, whatever came before.
+    expect(decodeRecord('x y', prev)).toEqual({ time: 0, stream: 'stdout', text: 'x y' });
+    expect(decodeRecord('o', prev)).toEqual({ time: 0, stream: 'stdout', text: 'o' });
+    expect(isFullRecord('2026-11-21T11:14:01.123Z o a')).toBe(true);
+    expect(isFullRecord('o 2026-11-21T11:14:01.123Z o a')).toBe(false);
+    expect(decodeLogText('2026-11-21T11:14:01.123Z o a\no b\ne c\n2026-11-21T11:14:01.124Z o d\no e\npartial')).toEqual([
+      { time: T, stream: 'stdout', text: 'a' },
+      { time: T, stream: 'stdout', text: 'b' },
+      { time: T, stream: 'stderr', text: 'c' },
+      { time: T + 1, stream: 'stdout', text: 'd' },
+      { time: T + 1, stream: 'stdout', text: 'e' },
+    ]);
+    expect(decodeLines(['o z'], prev)).toEqual([{ time: T, stream: 'stdout', text: 'z' }]);
+  });
+
+  it('writes the lines of one chunk as one full record and short ones, on both paths', () => {
+    for (const bytePath of [true, false]) {
+      const file = path.join(dir, `chunk-${bytePath}.log`);
+      let t = T;
+      const w = new LogWriter(file, { now: () => t, bytePath });
+      w.write('stdout', 'a\nb\nc\n');
+      w.write('stderr', 'd\n'); // the same millisecond: short
+      t++;
+      w.write('stdout', 'e\nf\n');
+      w.note('[cejobs] n'); // same millisecond as e and f
+      w.close();
+      expect(fs.readFileSync(file, 'utf8')).toBe(
+        '2026-11-21T11:14:01.123Z o a\no b\no c\ne d\n2026-11-21T11:14:01.124Z o e\no f\ns [cejobs] n\n',
+      );
+    }
+  });
+
+  it('starts every file with a full record: a new writer, a rotation, after a failed write', async () => {
+    const t = T;
+    const w1 = new LogWriter(logPath, { now: () => t, maxBytes: 4096 });
+    w1.write('stdout', 'one\n');
+    w1.close();
+    const w2 = new LogWriter(logPath, { now: () => t, maxBytes: 4096 }); // a restarted launcher: knows nothing of the file
+    w2.write('stdout', 'two\n');
+    for (let i = 0; i < 100; i++) w2.write('stdout', `${'x'.repeat(60)} ${i}\n`); // rotates
+    w2.close();
+    const cur = fs.readFileSync(logPath, 'utf8').split('\n');
+    const old = fs.readFileSync(rotatedPath(logPath), 'utf8').split('\n');
+    expect(old.slice(0, 3)).toEqual(['2026-11-21T11:14:01.123Z o one', '2026-11-21T11:14:01.123Z o two', `o ${'x'.repeat(60)} 0`]);
+    expect(isFullRecord(cur[0]!)).toBe(true);
+    expect(cur[0]).toContain(' s [cejobs] log rotated');
+    expect(cur[1]).toMatch(/^o x+ \d+$/);
+    const all = await readLogRecords(logPath);
+    expect(all.every((r) => r.time === T)).toBe(true);
+
+    // A write that fails forgets what the file ends with: the record after it is full.
+    const file = path.join(dir, 'gone', 'x.log');
+    fs.mkdirSync(path.dirname(file));
+    const w3 = new LogWriter(file, { now: () => t });
+    w3.write('stdout', 'a\n');
+    fs.rmSync(path.dirname(file), { recursive: true });
+    w3.resync(); // as after a hand-over: the next write opens the file again, and fails
+    w3.write('stdout', 'lost\n');
+    fs.mkdirSync(path.dirname(file));
+    w3.write('stdout', 'b\n');
+    w3.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('2026-11-21T11:14:01.123Z s [cejobs] 7 bytes of output were dropped: ENOENT\n2026-11-21T11:14:01.123Z o b\n');
+  });
+
+  it('tail finds the time of short records far behind the last full one', async () => {
+    // One full record, then 30,000 short ones (over 256 KiB: several chunks back), then a new time.
+    const body = Array.from({ length: 30_000 }, (_, i) => `line ${i} ${'y'.repeat(20)}\n`).join('');
+    fs.writeFileSync(logPath, encodeRecord({ time: T, stream: 'stdout', text: 'first' }) + body.replace(/^/gm, 'o ').slice(0, -2));
+    expect(fs.statSync(logPath).size).toBeGreaterThan(3 * 256 * 1024);
+    const last3 = await readLogRecords(logPath, { tail: 3 });
+    expect(last3).toEqual([29_997, 29_998, 29_999].map((i) => ({ time: T, stream: 'stdout', text: `line ${i} ${'y'.repeat(20)}` })));
+    const all = await readLogRecords(logPath);
+    expect(all).toHaveLength(30_001);
+    expect(all.every((r) => r.time === T)).toBe(true);
+
+    // Following from the end (tail 0): a short record appended later still gets its time.
+    const ac = new AbortController();
+    const f = collect(followLogRecords(logPath, { tail: 0, isDone: () => false, pollMs: 10, signal: ac.signal }));
+    await new Promise((r) => setTimeout(r, 50));
+    fs.appendFileSync(logPath, 'e late\n');
+    await until(() => f.records.length === 1);
+    ac.abort();
+    await f.finished;
+    expect(f.records).toEqual([{ time: T, stream: 'stderr', text: 'late' }]);
   });
 });
 

@@ -12,7 +12,7 @@ import type { AttemptExit, Driver, InstanceSpec } from '../../../src/drivers/dri
 import { createKubernetesDriver } from '../../../src/drivers/kubernetes/driver.js';
 import type { KubernetesDriverOptions } from '../../../src/drivers/kubernetes/config.js';
 import { podNameOf } from '../../../src/drivers/kubernetes/pod-spec.js';
-import { decodeRecord } from '../../../src/logs/format.js';
+import { decodeLogText } from '../../../src/logs/format.js';
 import { makeTestSpec, waitFor } from '../../conformance/driver-conformance.js';
 import { FakeKubeApi, running, terminated, waiting } from './fake-api.js';
 
@@ -55,7 +55,7 @@ describe('kubernetes driver logic (in-memory API)', () => {
 
   const exitOf = (exits: AttemptExit[], id: string) => waitFor(`the exit of ${id}`, () => exits.find((e) => e.attemptId === id));
   const logOf = (s: InstanceSpec) =>
-    fs.existsSync(s.logPath) ? fs.readFileSync(s.logPath, 'utf8').split('\n').filter(Boolean).map(decodeRecord) : [];
+    fs.existsSync(s.logPath) ? decodeLogText(fs.readFileSync(s.logPath, 'utf8')) : [];
 
   it('runs an attempt: namespace, config objects, pod; live and complete logs before the exit', async () => {
     const { d, exits } = await driver();
