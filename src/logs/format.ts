@@ -47,9 +47,18 @@ export function encodeRecord(record: LogRecord, previousTime = NaN): string {
   return `${recordPrefix(record.time, record.stream, previousTime)}${record.text}\n`;
 }
 
-/** True when `line` is a record in full form (its time written out). */
+/** True when `line` has the layout of a record in full form (`2026-11-21T11:14:01.123Z o …`). */
 export function isFullRecord(line: string): boolean {
-  return line.length >= 26 && line[24] === ' ' && line[23] === 'Z' && (line.length === 26 || line[26] === ' ') && CHAR_STREAM[line[25]!] !== undefined;
+  return (
+    line.length >= 26 &&
+    line[4] === '-' &&
+    line[10] === 'T' &&
+    line[19] === '.' &&
+    line[23] === 'Z' &&
+    line[24] === ' ' &&
+    (line.length === 26 || line[26] === ' ') &&
+    CHAR_STREAM[line[25]!] !== undefined
+  );
 }
 
 /**
@@ -62,7 +71,8 @@ export function decodeRecord(line: string, previous?: LogRecord): LogRecord {
   if (isFullRecord(line)) {
     const time = parseStamp(line.slice(0, 24));
     if (!Number.isNaN(time)) return { time, stream: CHAR_STREAM[line[25]!]!, text: line.length === 26 ? '' : line.slice(27) };
-  } else if (line.length >= 2 && line[1] === ' ') {
+  }
+  if (line.length >= 2 && line[1] === ' ') {
     const stream = CHAR_STREAM[line[0]!];
     if (stream) return { time: previous?.time ?? 0, stream, text: line.slice(2) };
   }

@@ -132,6 +132,12 @@ describe('short records (the time of the record before)', () => {
     expect(decodeRecord('o', prev)).toEqual({ time: 0, stream: 'stdout', text: 'o' });
     expect(isFullRecord('2026-11-21T11:14:01.123Z o a')).toBe(true);
     expect(isFullRecord('o 2026-11-21T11:14:01.123Z o a')).toBe(false);
+    // A short record whose text happens to have a full record's layout is still short.
+    const chars = [...'o xx-xxxxxTxxxxxxxx.xxxZ o x'];
+    expect([chars[4], chars[10], chars[19], chars[23], chars[24], chars[25], chars[26]]).toEqual(['-', 'T', '.', 'Z', ' ', 'o', ' ']);
+    const lookalike = chars.join('');
+    expect(isFullRecord(lookalike)).toBe(true);
+    expect(decodeRecord(lookalike, prev)).toEqual({ time: T, stream: 'stdout', text: lookalike.slice(2) });
     expect(decodeLogText('2026-11-21T11:14:01.123Z o a\no b\ne c\n2026-11-21T11:14:01.124Z o d\no e\npartial')).toEqual([
       { time: T, stream: 'stdout', text: 'a' },
       { time: T, stream: 'stdout', text: 'b' },
