@@ -79,6 +79,7 @@ export async function footprint(): Promise<ScenarioResult> {
     tools: [],
     notes: [
       'cejobs: "supervisor RSS" = the launcher (<home>/launcher/launcher.pid), "control RSS" = this process (engine in-process); idle CPU in % of one core over the window, after all are running',
+      `"at 30 s": the supervisor's idle CPU over the same window, from 30 s after all are running (right after starting 500 processes, V8's garbage collector and JIT compiler still work for some seconds)`,
       'pm2: "supervisor RSS" = the pm2 daemon (PM2_HOME/pm2.pid); no separate control process stays resident',
     ],
   };
@@ -111,12 +112,14 @@ export async function footprint(): Promise<ScenarioResult> {
       await sleep(500);
       const launcherPid = Number(fs.readFileSync(path.join(b.engine.layout.launcherDir, 'launcher.pid'), 'utf8').trim());
       const [serverCpu, launcherCpu] = await idleCpu(['self', launcherPid], size.idleMs);
+      const steady = await steadyIdleCpu(launcherPid, t1);
       cj.runs.push({
         startAllMs: t1 - t0,
         controlRss: rssBytes('self'),
         supervisorRss: rssBytes(launcherPid),
         controlIdleCpu: serverCpu!,
         supervisorIdleCpu: launcherCpu!,
+        supervisorSteadyCpu: steady,
       });
     } finally {
       await b.done();
@@ -139,9 +142,18 @@ export async function footprint(): Promise<ScenarioResult> {
     await sleep(500);
     const pid = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8').trim());
     const [cpu] = await idleCpu([pid], size.idleMs);
-    return { startAllMs: t1 - t0, supervisorRss: rssBytes(pid), supervisorIdleCpu: cpu! };
+    const steady = await steadyIdleCpu(pid, t1);
+    return { startAllMs: t1 - t0, supervisorRss: rssBytes(pid), supervisorIdleCpu: cpu!, supervisorSteadyCpu: steady };
   });
   return s;
+}
+
+/** Idle CPU of `pid` over the idle window starting 30 s after `allRunningAt` (not with --quick). */
+async function steadyIdleCpu(pid: number, allRunningAt: number): Promise<number> {
+  if (quick || !Number.isFinite(allRunningAt)) return NaN;
+  await sleep(Math.max(0, allRunningAt + 30_000 - performance.now()));
+  const [cpu] = await idleCpu([pid], size.idleMs);
+  return cpu!;
 }
 
 export const scenario3: Scenario = {
@@ -163,6 +175,7 @@ export const scenario4: Scenario = {
     { key: 'supervisorRss', label: 'supervisor RSS', fmt: mib },
     { key: 'controlRss', label: 'control RSS', fmt: mib },
     { key: 'supervisorIdleCpu', label: 'supervisor idle CPU', fmt: pct },
+    { key: 'supervisorSteadyCpu', label: 'at 30 s', fmt: pct },
     { key: 'controlIdleCpu', label: 'control idle CPU', fmt: pct },
   ],
   ratioKey: 'startAllMs',
