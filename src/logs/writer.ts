@@ -304,6 +304,7 @@ export class LogWriter {
     let bytes = Buffer.byteLength(record);
     if (this.pendingBytes > 0 && this.size + this.pendingBytes + bytes > this.maxBytes) this.writePending();
     if (this.pendingBytes === 0) {
+      const before = this.previousTime;
       // Rotation is decided against the file as it is, so open it (and learn its size) first.
       try {
         this.open();
@@ -312,9 +313,11 @@ export class LogWriter {
         this.dropped(bytes, e);
         return;
       }
-      // Opening an empty file or rotating changed the record before this one.
-      record = encodeRecord({ time, stream, text }, this.previousTime);
-      bytes = Buffer.byteLength(record);
+      if (!Object.is(before, this.previousTime)) {
+        // Opening an empty file or rotating changed the record before this one.
+        record = encodeRecord({ time, stream, text }, this.previousTime);
+        bytes = Buffer.byteLength(record);
+      }
     }
     this.pending.push(record);
     this.pendingBytes += bytes;
