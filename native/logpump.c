@@ -266,14 +266,15 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
   }
   int64_t t = record_time();
   /* The first record is short when the file's last record has this time; the others always are. */
-  char prefix[PREFIX_BYTES];
+  const char shortp[SHORT_BYTES] = {stream == 0 ? 'o' : 'e', ' '};
+  char fullp[PREFIX_BYTES];
+  const char *prefix = shortp;
   size_t first = SHORT_BYTES;
   if (t != a->last_time) {
-    if (!make_prefix(prefix, t, stream)) return 0;
+    if (!make_prefix(fullp, t, stream)) return 0;
+    prefix = fullp;
     first = PREFIX_BYTES;
   }
-  const char shortp[SHORT_BYTES] = {stream == 0 ? 'o' : 'e', ' '};
-  if (first == SHORT_BYTES) memcpy(prefix, shortp, SHORT_BYTES);
   int64_t bytes = (int64_t)len + (int64_t)first + (int64_t)(lines - 1) * SHORT_BYTES;
   if (a->size + bytes > a->max_bytes) return 0;
   size_t o = 0;

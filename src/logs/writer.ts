@@ -10,8 +10,8 @@
  *
  * Records of the same millisecond as the record before them are written short (`format.ts`),
  * so the writer keeps the time of the last record it queued for the current file
- * (`lastRecordTime`); it forgets it (the next record is full) when it opens an empty file, when
- * a write fails, and when told another writer appended (`resync`).
+ * (`lastRecordTime`). It forgets it (the next record is full) when it opens an empty file and
+ * when a write fails, and takes the other writer's when told another writer appended (`resync`).
  *
  * Writes are synchronous appends, buffered by the page cache, and never interleaved between
  * writers because each log file has exactly one writer. The records of one `write` (a pipe read
