@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  benchDir, chartConcurrency, int, job, median, openBench, runs, sec, sh, size, which,
+  benchDir, chartConcurrency, int, job, median, openBench, quick, runs, sec, sh, size, which,
   type Bench, type Scenario, type ScenarioResult, type ToolResult,
 } from '../lib.js';
 
@@ -67,13 +67,15 @@ export async function fanout(): Promise<ScenarioResult> {
   const hasParallel = !!which('parallel');
   if (!hasParallel) pa.skipped = 'GNU parallel is not installed (apt-get install -y parallel failed or not root)';
   const point = (wall: number) => ({ wallMs: wall, perSec: count / (wall / 1000) });
-  // Timed runs on one warm server, each next to a run of each peer.
+  // Timed runs on one warm server, each next to a run of each peer. At least 5: this VM's speed
+  // drifts by ±20 % within minutes (both tools move together), so runs are compared in pairs too.
+  const timedRuns = quick ? runs : Math.max(runs, 5);
   await withServer(n, count, async (b) => {
-    for (let r = 0; r < runs; r++) {
+    for (let r = 0; r < timedRuns; r++) {
       cj.runs.push(point(await fanoutOn(b, count)));
       xa.runs.push(point(await shFanout('xargs', count, n)));
       if (hasParallel) pa.runs.push(point(await shFanout('parallel', count, n)));
-      console.error(`  scenario 1 run ${r + 1}/${runs} done`);
+      console.error(`  scenario 1 run ${r + 1}/${timedRuns} done`);
     }
   });
   // And the first run of a new server (warmed by 2N instances only), for the record.
@@ -85,7 +87,17 @@ export async function fanout(): Promise<ScenarioResult> {
     `cejobs timed on one server after an untimed run of ${count}; a new server's first run (after ${2 * n} instances): ` +
       `${sec(freshWall)}, ${int(count / (freshWall / 1000))}/s, ${(freshWall / xargsWall).toFixed(2)}× xargs' wall`,
   );
-  s.data = { freshServer: fresh.map(point) };
+  // Each cejobs run against the peer runs right after it: the median of these ratios is the
+  // comparison least moved by the VM's drift (the table's ratio is of medians taken apart).
+  const paired = (peer: ToolResult) => peer.runs.map((p, i) => cj.runs[i]!.wallMs! / p.wallMs!);
+  const pairs: Record<string, number[]> = { xargs: paired(xa), ...(hasParallel ? { parallel: paired(pa) } : {}) };
+  s.notes!.push(
+    'run by run (each cejobs run against the peer runs right after it), median of the ratios: ' +
+      Object.entries(pairs)
+        .map(([tool, rs]) => `cejobs/${tool} ${median(rs).toFixed(2)}× (${rs.map((x) => x.toFixed(2)).join(', ')})`)
+        .join('; '),
+  );
+  s.data = { freshServer: fresh.map(point), pairedWallRatios: pairs };
   if (chartConcurrency) s.data = { ...(s.data as object), chart: await chart(chartConcurrency, hasParallel) };
   return s;
 }

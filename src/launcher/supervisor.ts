@@ -43,10 +43,9 @@ export interface SupervisorOptions {
   mounts?: MountSetup;
   log: (line: string) => void;
   /**
-   * Period of the RSS / adopted-pid checks. @default 500. Scratch sizes are walked every
-   * `STORAGE_EVERY` periods (2 s by default): a directory walk per attempt is the launcher's
-   * main idle cost with hundreds of daemons, and the kubelet that enforces Code Engine's
-   * ephemeral storage checks every 10 s.
+   * Period of the RSS / adopted-pid checks. @default 500. Scratch sizes are checked every
+   * `STORAGE_EVERY` periods (10 s by default, as the kubelet that enforces Code Engine's
+   * ephemeral storage does): with hundreds of daemons that check is the launcher's main idle cost.
    */
   watchIntervalMs?: number;
   /** How long to wait for the pipes to drain after the main process ended. @default 2000 */
@@ -90,8 +89,12 @@ interface Attempt {
   emptyScratchMtime?: number;
 }
 
-/** Scratch sizes are checked every this many watch periods. */
-export const STORAGE_EVERY = 4;
+/**
+ * Scratch sizes are checked every this many watch periods: 10 s by default, the kubelet's
+ * eviction monitoring period (what enforces Code Engine's ephemeral storage). Each check costs a
+ * `stat` per idle attempt; at 2 s that was most of the launcher's idle CPU with 500 daemons.
+ */
+export const STORAGE_EVERY = 20;
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
