@@ -66,6 +66,10 @@
 
 #include "logpump.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define MAX_LINE_BYTES 16384
 #define READ_BYTES (1 << 20)
 #define OUT_BYTES (4 << 20)
@@ -162,19 +166,36 @@ static int make_prefix(char *p, int64_t ms, int stream) {
   return 1;
 }
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points over U+10FFFF), as Node's isUtf8. */
-static int valid_utf8(const unsigned char *s, size_t n) {
+/*
+ * 1 when `s` holds no '\r' and is well-formed UTF-8 (no overlongs, surrogates or code points over
+ * U+10FFFF, as Node's isUtf8): text the pump writes itself; LogWriter handles the rest. ASCII
+ * runs are checked 16 bytes at a time (SSE2; 8 with plain 64-bit words elsewhere): one pass over
+ * a read instead of a '\r' search and a UTF-8 walk.
+ */
+static int plain_text(const unsigned char *s, size_t n) {
   size_t i = 0;
-  while (i < n) {
+  for (;;) {
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r');
+    while (i + 16 <= n) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+      if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr))) return 0;
+      if (_mm_movemask_epi8(v)) break; /* a byte ≥ 0x80: the UTF-8 rules below */
+      i += 16;
+    }
+#endif
     while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, s + i, 8);
+      uint64_t x = w ^ 0x0d0d0d0d0d0d0d0dULL; /* a zero byte where w has '\r' */
+      if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL) return 0;
       if (w & 0x8080808080808080ULL) break;
       i += 8;
     }
-    if (i >= n) break;
+    if (i >= n) return 1;
     unsigned char c = s[i];
     if (c < 0x80) {
+      if (c == '\r') return 0;
       i++;
       continue;
     }
@@ -194,7 +215,6 @@ static int valid_utf8(const unsigned char *s, size_t n) {
       if ((s[i + k] & 0xc0) != 0x80) return 0;
     i += need + 1;
   }
-  return 1;
 }
 
 static void post(int kind, attempt *a, int stream, const char *x, size_t x_len, const char *y, size_t y_len) {
@@ -246,14 +266,10 @@ static int set_partial(end *e, const char *p, size_t len) {
 
 /* Appends the records of the complete lines `body` (ending with '\n'); 0 = needs LogWriter. */
 static int append_lines(attempt *a, int stream, const char *body, size_t len) {
-  if (memchr(body, '\r', len) || !valid_utf8((const unsigned char *)body, len)) return 0;
-  size_t lines = 0;
-  for (const char *p = body, *end_ = body + len; p < end_;) {
-    const char *nl = memchr(p, '\n', end_ - p);
-    if ((size_t)(nl - p) > MAX_LINE_BYTES) return 0;
-    lines++;
-    p = nl + 1;
-  }
+  /* Every record of one read is built in `out_buf` before anything is written (a record takes at
+     most 3× its line: an empty line gets a 2-byte prefix), so a line LogWriter must handle is
+     found before the file changes. A read is at most READ_BYTES after a partial line. */
+  if (len * 3 + PREFIX_BYTES > OUT_BYTES || !plain_text((const unsigned char *)body, len)) return 0;
   if (a->log_fd < 0) {
     a->log_fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     struct stat st;
@@ -265,48 +281,39 @@ static int append_lines(attempt *a, int stream, const char *body, size_t len) {
     if (a->size == 0) a->last_time = NO_TIME; /* a new file starts with a full record */
   }
   int64_t t = record_time();
-  /* The first record is short when the file's last record has this time; the others always are. */
-  const char shortp[SHORT_BYTES] = {stream == 0 ? 'o' : 'e', ' '};
-  char fullp[PREFIX_BYTES];
-  const char *prefix = shortp;
-  size_t first = SHORT_BYTES;
-  if (t != a->last_time) {
-    if (!make_prefix(fullp, t, stream)) return 0;
-    prefix = fullp;
-    first = PREFIX_BYTES;
-  }
-  int64_t bytes = (int64_t)len + (int64_t)first + (int64_t)(lines - 1) * SHORT_BYTES;
-  if (a->size + bytes > a->max_bytes) return 0;
+  const char tag = stream == 0 ? 'o' : 'e';
   size_t o = 0;
-  int64_t written = 0;
-  int failed = 0;
-  for (const char *p = body, *end_ = body + len; p < end_ && !failed;) {
-    const char *nl = memchr(p, '\n', end_ - p);
-    size_t pre = p == body ? first : SHORT_BYTES;
-    size_t rec = pre + (size_t)(nl - p) + 1;
-    if (o + rec > OUT_BYTES) {
-      ssize_t w = write(a->log_fd, out_buf, o);
-      if (w != (ssize_t)o) failed = 1;
-      else written += w, o = 0;
-      if (failed) break;
-    }
-    memcpy(out_buf + o, p == body ? prefix : shortp, pre);
-    memcpy(out_buf + o + pre, p, rec - pre);
-    o += rec;
+  const char *p = body, *end_ = body + len;
+  const char *nl = memchr(p, '\n', len);
+  if ((size_t)(nl - p) > MAX_LINE_BYTES) return 0;
+  /* The first record is short when the file's last record has this time; the others always are. */
+  if (t != a->last_time) {
+    if (!make_prefix(out_buf, t, stream)) return 0;
+    o = PREFIX_BYTES;
+  } else {
+    out_buf[0] = tag, out_buf[1] = ' ';
+    o = SHORT_BYTES;
+  }
+  for (;;) {
+    size_t n = (size_t)(nl - p) + 1;
+    memcpy(out_buf + o, p, n);
+    o += n;
     p = nl + 1;
+    if (p >= end_) break;
+    nl = memchr(p, '\n', end_ - p);
+    if ((size_t)(nl - p) > MAX_LINE_BYTES) return 0;
+    out_buf[o] = tag, out_buf[o + 1] = ' ';
+    o += SHORT_BYTES;
   }
-  if (!failed && o > 0) {
-    ssize_t w = write(a->log_fd, out_buf, o);
-    if (w != (ssize_t)o) failed = 1;
-    else written += w;
-  }
-  if (failed) {
+  if (a->size + (int64_t)o > a->max_bytes) return 0;
+  ssize_t w = write(a->log_fd, out_buf, o);
+  if (w != (ssize_t)o) {
     /* Whole records or nothing: LogWriter retries them and counts what it cannot write. */
     if (ftruncate(a->log_fd, a->size) < 0) { /* the reader skips what does not parse */ }
     close_log(a);
     return 0;
   }
-  a->size += written;
+  a->size += w;
   a->last_time = t;
   return 1;
 }

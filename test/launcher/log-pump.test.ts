@@ -132,6 +132,41 @@ describe.skipIf(!addon)('native log pump', () => {
     expect(decodeLogText(got.main).map((r) => r.text)).toEqual(['waiting...', ' done', 'last']);
   });
 
+  it('tells text it writes itself from text for LogWriter at every position of its 16- and 8-byte checks', async () => {
+    // Valid multi-byte characters at offsets 0..40 of a line (inside, across and after the
+    // blocks the ASCII check reads at once): all written by the pump itself.
+    const chars = ['é', '✓', '🚀', '\u07ff', '\uffff', '\u{10ffff}'];
+    const valid: string[] = [];
+    for (let k = 0; k <= 40; k++) for (const c of chars) valid.push(`${'a'.repeat(k)}${c}${'b'.repeat(40 - k)}\n`);
+    const validIn = Buffer.from(valid.join(''));
+    const before = pump?.handedOver.slow ?? 0;
+    const validFile = path.join(tmp, 'valid-offsets.in');
+    fs.writeFileSync(validFile, validIn);
+    expect(await pumped(`cat ${validFile}`, 1e9)).toEqual(expected(validIn, 'stdout', 1e9, random(31)));
+    expect(pump!.handedOver.slow).toBe(before);
+    // A carriage return, an invalid byte, an overlong or surrogate encoding and a truncated
+    // sequence at the same offsets, in reads of several lengths (so each also lands in the 8-byte
+    // tail and the byte-by-byte end): each found, so LogWriter writes the read.
+    const bad = [Buffer.from('\r'), Buffer.from([0xff]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xe2, 0x9c])];
+    const cases: Buffer[] = [];
+    for (let k = 0; k <= 40; k++) {
+      for (const tail of [0, 5, 13]) for (const b of bad) cases.push(Buffer.concat([Buffer.from('a'.repeat(k)), b, Buffer.from(`${'b'.repeat(tail)}\n`)]));
+    }
+    const handed = pump!.handedOver.slow;
+    for (let i = 0; i < cases.length; i += 50) {
+      const batch = cases.slice(i, i + 50);
+      const got = await Promise.all(
+        batch.map((input, j) => {
+          const file = path.join(tmp, `bad-${i + j}.in`);
+          fs.writeFileSync(file, input);
+          return pumped(`cat ${file}`, 1e9);
+        }),
+      );
+      batch.forEach((input, j) => expect(got[j], `case ${i + j}: ${JSON.stringify(input.toString('latin1'))}`).toEqual(expected(input, 'stdout', 1e9, random(i + j))));
+    }
+    expect(pump!.handedOver.slow).toBe(handed + cases.length);
+  });
+
   it('release stops reading pipes a leftover process still holds, keeping what was read', async () => {
     const got = await pumped('echo before; (sleep 30 &) ; echo after', 1e9, 200, 300);
     expect(decodeLogText(got.main).map((r) => r.text)).toEqual(['before', 'after']);
