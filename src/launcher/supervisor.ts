@@ -92,7 +92,8 @@ interface Attempt {
 /**
  * Scratch sizes are checked every this many watch periods: 10 s by default, the kubelet's
  * eviction monitoring period (what enforces Code Engine's ephemeral storage). Each check costs a
- * `stat` per idle attempt; at 2 s that was most of the launcher's idle CPU with 500 daemons.
+ * `stat` per idle attempt; at 2 s that was most of the launcher's system calls while idle with
+ * 500 daemons.
  */
 export const STORAGE_EVERY = 20;
 
