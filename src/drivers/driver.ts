@@ -215,6 +215,13 @@ export interface DriverCapabilities {
 
 export type ExitListener = (exit: AttemptExit) => void;
 
+/** A config map or secret of a project, as a driver that copies them names it. */
+export interface ConfigObjectRef {
+  projectId: string;
+  source: 'config_map' | 'secret';
+  name: string;
+}
+
 export interface Driver {
   /** Registered name: `process`, `container`, `kubernetes`, `fake`. */
   readonly name: string;
@@ -242,6 +249,14 @@ export interface Driver {
 
   /** Registers a listener for exits; returns a function that unregisters it. */
   subscribe(listener: ExitListener): () => void;
+
+  /**
+   * Optional. The config map or secret was deleted (alone or with its project): remove the
+   * copies the driver made of it outside the engine (the kubernetes driver's mirrors), so its
+   * values do not outlive it there. Running attempts keep what they already read. A driver that
+   * reads `InstanceSpec` at each start and copies nothing leaves it out.
+   */
+  forgetConfig?(ref: ConfigObjectRef): Promise<void>;
 
   /** Detaches from the runtime. Never stops attempts. */
   close(): Promise<void>;

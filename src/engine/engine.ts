@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Builder } from '../builders/builder.js';
 import type { Build, BuildRun } from '../domain/builds.js';
-import type { Driver } from '../drivers/driver.js';
+import type { ConfigObjectRef, Driver } from '../drivers/driver.js';
 import { CejobsError, coerceError } from '../domain/errors.js';
 import { isPlainObject } from '../domain/issues.js';
 import type { BuildRunRow } from '../store/build-store.js';
@@ -240,6 +240,7 @@ export class Engine {
   /** Deletes a project with its jobs and runs (runs are stopped first). */
   deleteProject(idOrName: string): void {
     const project = this.projectRow(idOrName);
+    const config = this.store.config.namesOfProject(project.id);
     this.builds.deleteAllOfProject(project);
     const seqs = this.store.runSeqsOfProject(project.id);
     this.store.transaction(() => {
@@ -248,6 +249,10 @@ export class Engine {
       if (seqs.length === 0) this.store.deleteProject(project.id);
     });
     for (const seq of seqs) this.ctx.queue.add(runKey(seq));
+    this.forgetConfig([
+      ...config.configMaps.map((name) => ({ projectId: project.id, source: 'config_map' as const, name })),
+      ...config.secrets.map((name) => ({ projectId: project.id, source: 'secret' as const, name })),
+    ]);
   }
 
   // ── jobs ────────────────────────────────────────────────────────────────────────────────
@@ -443,7 +448,9 @@ export class Engine {
   }
 
   deleteConfigMap(project: string, name: string): void {
-    this.config.deleteConfigMap(this.projectRow(project), name);
+    const p = this.projectRow(project);
+    this.config.deleteConfigMap(p, name);
+    this.forgetConfig([{ projectId: p.id, source: 'config_map', name }]);
   }
 
   /** Creates a secret from `{name, format?, data}`; the answer's values are `REDACTED`. */
@@ -467,7 +474,21 @@ export class Engine {
   }
 
   deleteSecret(project: string, name: string): void {
-    this.config.deleteSecret(this.projectRow(project), name);
+    const p = this.projectRow(project);
+    this.config.deleteSecret(p, name);
+    this.forgetConfig([{ projectId: p.id, source: 'secret', name }]);
+  }
+
+  /**
+   * Deleted config objects: the driver removes its copies of them, after the deletion is
+   * committed (a crash in between leaves a copy behind, as before this existed); a failure is a
+   * warning. Tracked like starts, so `settle` and `close` wait for it.
+   */
+  private forgetConfig(refs: ConfigObjectRef[]): void {
+    if (!this.driver.forgetConfig) return;
+    for (const ref of refs) {
+      this.track(this.driver.forgetConfig(ref).catch((e) => this.ctx.warn(`removing the driver's copy of ${ref.source === 'secret' ? 'secret' : 'config map'} ${ref.name}`, e)));
+    }
   }
 
   // ── builds and build runs (engine/builds.ts) ─────────────────────────────────────────────

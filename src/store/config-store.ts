@@ -81,6 +81,11 @@ export class ConfigStore {
     return this.secrets.delete(projectId, name);
   }
 
+  /** The names of a project's config maps and secrets. */
+  namesOfProject(projectId: string): { configMaps: string[]; secrets: string[] } {
+    return { configMaps: this.configMaps.namesOfProject(projectId), secrets: this.secrets.namesOfProject(projectId) };
+  }
+
   /** Removes every config map and secret of a project. */
   deleteAllOfProject(projectId: string): void {
     this.configMaps.deleteAllOfProject(projectId);

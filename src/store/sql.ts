@@ -128,4 +128,9 @@ export class ProjectRows<T extends { name: string }> {
   deleteAllOfProject(projectId: string): void {
     this.statements.get(`DELETE FROM ${this.table} WHERE project_id = ?`).run(projectId);
   }
+
+  /** The names of a project's rows. */
+  namesOfProject(projectId: string): string[] {
+    return (this.statements.get(`SELECT name FROM ${this.table} WHERE project_id = ? ORDER BY name`).all(projectId) as { name: string }[]).map((r) => r.name);
+  }
 }

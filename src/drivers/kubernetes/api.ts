@@ -16,8 +16,8 @@ import { CoreV1Api, Log, VersionApi, Watch, type KubeConfig, type V1ConfigMap, t
 export const REQUIRED_PERMISSIONS: readonly { resource: string; verbs: readonly string[] }[] = [
   { resource: 'pods', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { resource: 'pods/log', verbs: ['get'] },
-  { resource: 'configmaps', verbs: ['create', 'update'] },
-  { resource: 'secrets', verbs: ['create', 'update'] },
+  { resource: 'configmaps', verbs: ['create', 'update', 'delete'] },
+  { resource: 'secrets', verbs: ['create', 'update', 'delete'] },
 ];
 export const NAMESPACE_PERMISSIONS = { resource: 'namespaces', verbs: ['get', 'create'] } as const;
 
@@ -54,6 +54,9 @@ export interface KubeApi {
   /** Creates the object or, when it exists, replaces it. */
   applyConfigMap(cm: V1ConfigMap): Promise<void>;
   applySecret(secret: V1Secret): Promise<void>;
+  /** Deletes the object; one that is gone already is not an error. */
+  deleteConfigMap(namespace: string, name: string): Promise<void>;
+  deleteSecret(namespace: string, name: string): Promise<void>;
   /** Creates the namespace unless it exists. */
   ensureNamespace(name: string): Promise<void>;
   /**
@@ -150,6 +153,20 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
       } catch (e) {
         if (statusOf(e) !== 409) throw e;
         await core.replaceNamespacedSecret({ namespace, name: secret.metadata!.name!, body: secret });
+      }
+    },
+    async deleteConfigMap(namespace, name) {
+      try {
+        await core.deleteNamespacedConfigMap({ namespace, name });
+      } catch (e) {
+        ignore404(e);
+      }
+    },
+    async deleteSecret(namespace, name) {
+      try {
+        await core.deleteNamespacedSecret({ namespace, name });
+      } catch (e) {
+        ignore404(e);
       }
     },
     async ensureNamespace(name) {

@@ -21,6 +21,7 @@ import type {
   AttemptExit,
   AttemptHandle,
   AttemptRef,
+  ConfigObjectRef,
   Driver,
   DriverCapabilities,
   ExitListener,
@@ -40,10 +41,13 @@ import {
   LABEL,
   labelValueOf,
   containerNameOf,
+  mirrorNameOf,
+  mirrorScopeOf,
   namespaceOf,
   ownerSelector,
   podNameOf,
   podOf,
+  pullSecretNameOf,
   pullSecretOf,
 } from './pod-spec.js';
 import { observePod, verdictOf, type PendingProblem, type PodObservation } from './pod-status.js';
@@ -291,7 +295,8 @@ export class KubernetesDriver implements Driver {
       this.failStart(a, { kind: 'exited', exitCode: null, signal: 'SIGTERM' }, 'stopped before its pod was created');
       return;
     }
-    for (const obj of [...configObjectsOf(spec, namespace), pullSecretOf(spec, namespace)]) {
+    const shared = this.sharedNamespace();
+    for (const obj of [...configObjectsOf(spec, namespace, shared), pullSecretOf(spec, namespace, shared)]) {
       if (!obj) continue;
       const id = `${namespace}/${obj.kind}/${obj.metadata!.name!}`;
       const h = obj.metadata!.annotations![ANNOTATION.dataHash]!;
@@ -309,7 +314,7 @@ export class KubernetesDriver implements Driver {
       });
       await done;
     }
-    const pod = podOf(spec, { namespace, owner: this.o.owner, ...(this.o.serviceAccountName ? { serviceAccountName: this.o.serviceAccountName } : {}) });
+    const pod = podOf(spec, { namespace, owner: this.o.owner, shared, ...(this.o.serviceAccountName ? { serviceAccountName: this.o.serviceAccountName } : {}) });
     a.phase = 'pending';
     try {
       const created = await this.api.createPod(pod);
@@ -640,6 +645,29 @@ export class KubernetesDriver implements Driver {
 
   subscribe(listener: ExitListener): () => void {
     return this.listeners.subscribe(listener, heldExits(this.attempts.values()));
+  }
+
+  /** Deletes the mirrors of a deleted config map or secret (for a secret: also its pull Secret). */
+  async forgetConfig(ref: ConfigObjectRef): Promise<void> {
+    const namespace = namespaceOf(this.o.namespace, ref.projectId);
+    const scope = mirrorScopeOf(ref.projectId, this.sharedNamespace());
+    const mirrors =
+      ref.source === 'config_map'
+        ? [{ kind: 'ConfigMap', name: mirrorNameOf('config_map', ref.name, scope) }]
+        : [
+            { kind: 'Secret', name: mirrorNameOf('secret', ref.name, scope) },
+            { kind: 'Secret', name: pullSecretNameOf(ref.name, scope) },
+          ];
+    for (const m of mirrors) {
+      // A start that applies it again after this resolved the object before it was deleted.
+      this.applied.delete(`${namespace}/${m.kind}/${m.name}`);
+      await (m.kind === 'ConfigMap' ? this.api.deleteConfigMap(namespace, m.name) : this.api.deleteSecret(namespace, m.name));
+    }
+  }
+
+  /** A fixed namespace holds every project's pods and mirrors: mirror names then carry the project. */
+  private sharedNamespace(): boolean {
+    return !this.o.namespace.includes('{project}');
   }
 
   async close(): Promise<void> {

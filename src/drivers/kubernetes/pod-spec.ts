@@ -11,6 +11,12 @@
  *   map / secret, named `ce-cm-<name>` / `ce-secret-<name>`, with the data current at the start.
  * - `pullSecretOf`: the `kubernetes.io/dockerconfigjson` Secret `ce-pull-<name>`.
  *
+ * Mirror names and namespaces: with a namespace per project (the default) a mirror is named
+ * after its object alone. A fixed namespace holds the mirrors of every project (`shared`), so
+ * there a mirror's name also carries a hash of its project's id (`ce-secret-<hash>-<name>`):
+ * two projects' `db` secrets are two Kubernetes Secrets, never one that each start overwrites
+ * with its own values while the other's pods read it.
+ *
  * Precedence: the engine already decided which source wins each variable (`composeEnv`), and
  * every variable appears once, so Kubernetes' own ordering rules (later entries, `env` over
  * `envFrom`) never come into play; a full reference becomes one key reference per key.
@@ -85,14 +91,25 @@ export function namespaceOf(template: string, projectId: string): string {
   return name.length <= 63 && DNS_LABEL.test(name) ? name : dnsName(before, `${projectId}${after}`, 63, DNS_LABEL);
 }
 
+/**
+ * What a mirror's name carries besides its object's name: nothing in a project's own namespace,
+ * a hash of the project's id (fixed length, so no two projects and names make the same name) in
+ * a namespace `shared` by every project.
+ */
+export function mirrorScopeOf(projectId: string, shared: boolean): string | undefined {
+  return shared ? hash(projectId, 10) : undefined;
+}
+
+const scoped = (name: string, scope: string | undefined): string => (scope === undefined ? name : `${scope}-${name}`);
+
 /** Name of the Kubernetes ConfigMap / Secret that mirrors a cejobs config map / secret. */
-export function mirrorNameOf(source: 'config_map' | 'secret', name: string): string {
-  return dnsName(source === 'config_map' ? 'ce-cm-' : 'ce-secret-', name, 253, DNS_SUBDOMAIN);
+export function mirrorNameOf(source: 'config_map' | 'secret', name: string, scope?: string): string {
+  return dnsName(source === 'config_map' ? 'ce-cm-' : 'ce-secret-', scoped(name, scope), 253, DNS_SUBDOMAIN);
 }
 
 /** Name of the image pull Secret of a registry secret. */
-export function pullSecretNameOf(name: string): string {
-  return dnsName('ce-pull-', name, 253, DNS_SUBDOMAIN);
+export function pullSecretNameOf(name: string, scope?: string): string {
+  return dnsName('ce-pull-', scoped(name, scope), 253, DNS_SUBDOMAIN);
 }
 
 /** The container's name: Code Engine's container name when it is a DNS label, else `job`. */
@@ -110,6 +127,8 @@ export interface PodContext {
   namespace: string;
   owner: string;
   serviceAccountName?: string;
+  /** The namespace holds every project's pods and mirrors (see "Mirror names"). @default false */
+  shared?: boolean;
 }
 
 /** Labels that select this owner's pods (the watch's selector). */
@@ -157,12 +176,13 @@ function b64(s: string): string {
 }
 
 /** The ConfigMaps and Secrets (type Opaque) mirroring `referencedObjectsOf(spec)`. */
-export function configObjectsOf(spec: InstanceSpec, namespace: string): (V1ConfigMap | V1Secret)[] {
+export function configObjectsOf(spec: InstanceSpec, namespace: string, shared = false): (V1ConfigMap | V1Secret)[] {
+  const scope = mirrorScopeOf(spec.projectId, shared);
   return referencedObjectsOf(spec).map((o) => {
     const metadata = {
-      name: mirrorNameOf(o.source, o.name),
+      name: mirrorNameOf(o.source, o.name, scope),
       namespace,
-      labels: { [LABEL.managedBy]: MANAGED_BY },
+      labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.project]: labelValueOf(spec.projectId) },
       annotations: { [ANNOTATION.sourceName]: o.name, [ANNOTATION.dataHash]: dataHashOf(o.data) },
     };
     if (o.source === 'config_map') return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { ...o.data } } satisfies V1ConfigMap;
@@ -173,7 +193,7 @@ export function configObjectsOf(spec: InstanceSpec, namespace: string): (V1Confi
 }
 
 /** The image pull Secret of `spec` (`undefined` without pull credentials). */
-export function pullSecretOf(spec: InstanceSpec, namespace: string): V1Secret | undefined {
+export function pullSecretOf(spec: InstanceSpec, namespace: string, shared = false): V1Secret | undefined {
   const c = spec.imagePullCredentials;
   if (!c || !spec.imageSecret) return undefined;
   const entry: Record<string, string> = { username: c.username, password: c.password, auth: b64(`${c.username}:${c.password}`) };
@@ -184,9 +204,9 @@ export function pullSecretOf(spec: InstanceSpec, namespace: string): V1Secret | 
     kind: 'Secret',
     type: 'kubernetes.io/dockerconfigjson',
     metadata: {
-      name: pullSecretNameOf(spec.imageSecret),
+      name: pullSecretNameOf(spec.imageSecret, mirrorScopeOf(spec.projectId, shared)),
       namespace,
-      labels: { [LABEL.managedBy]: MANAGED_BY },
+      labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.project]: labelValueOf(spec.projectId) },
       annotations: { [ANNOTATION.sourceName]: spec.imageSecret, [ANNOTATION.dataHash]: dataHashOf({ config }) },
     },
     data: { '.dockerconfigjson': b64(config) },
@@ -194,11 +214,12 @@ export function pullSecretOf(spec: InstanceSpec, namespace: string): V1Secret | 
 }
 
 /** The environment as `env` entries, in the engine's order, references for sourced values. */
-export function envOf(spec: InstanceSpec): V1EnvVar[] {
+export function envOf(spec: InstanceSpec, shared = false): V1EnvVar[] {
+  const scope = mirrorScopeOf(spec.projectId, shared);
   return Object.entries(spec.env).map(([name, value]) => {
     const s = spec.envSources?.[name];
     if (!s) return { name, value };
-    const ref = { name: mirrorNameOf(s.source, s.name), key: s.key };
+    const ref = { name: mirrorNameOf(s.source, s.name, scope), key: s.key };
     return { name, valueFrom: s.source === 'config_map' ? { configMapKeyRef: ref } : { secretKeyRef: ref } };
   });
 }
@@ -215,9 +236,10 @@ function resourcesOf(spec: InstanceSpec): V1Container['resources'] {
 export function podOf(spec: InstanceSpec, ctx: PodContext): V1Pod {
   const volumes: V1Volume[] = [];
   const volumeMounts: V1VolumeMount[] = [];
+  const scope = mirrorScopeOf(spec.projectId, ctx.shared ?? false);
   spec.mounts.forEach((m, n) => {
     const name = `mount-${n}`;
-    const mirror = mirrorNameOf(m.source, m.name);
+    const mirror = mirrorNameOf(m.source, m.name, scope);
     // Secrets readable by the owner and the pod's fsGroup only; config maps by everyone.
     volumes.push(
       m.source === 'config_map'
@@ -230,7 +252,7 @@ export function podOf(spec: InstanceSpec, ctx: PodContext): V1Pod {
     name: containerNameOf(spec),
     image: spec.image ?? '',
     imagePullPolicy: 'IfNotPresent',
-    env: envOf(spec),
+    env: envOf(spec, ctx.shared ?? false),
     resources: resourcesOf(spec),
   };
   // §1.9: run_commands replaces ENTRYPOINT, run_arguments replaces CMD.
@@ -263,7 +285,7 @@ export function podOf(spec: InstanceSpec, ctx: PodContext): V1Pod {
   if (host.length <= 63 && DNS_LABEL.test(host)) podSpec.hostname = host;
   if (ctx.serviceAccountName) podSpec.serviceAccountName = ctx.serviceAccountName;
   if (volumes.length > 0) podSpec.volumes = volumes;
-  if (spec.imageSecret && spec.imagePullCredentials) podSpec.imagePullSecrets = [{ name: pullSecretNameOf(spec.imageSecret) }];
+  if (spec.imageSecret && spec.imagePullCredentials) podSpec.imagePullSecrets = [{ name: pullSecretNameOf(spec.imageSecret, scope) }];
   // run_as_user 0 (the default) keeps the image's USER; the fsGroup lets that uid read the mounts.
   if (spec.runAsUser > 0) podSpec.securityContext = { runAsUser: spec.runAsUser, fsGroup: spec.runAsUser };
   return pod;

@@ -1,7 +1,7 @@
 /**
  * Protocol test of the API facade (`api.ts`, i.e. the real @kubernetes/client-node calls)
  * against an in-process HTTP server: the paths, methods and bodies the driver sends (pod
- * create/read/delete with a grace period, create-or-replace of ConfigMaps and Secrets,
+ * create/read/delete with a grace period, create-or-replace and delete of ConfigMaps and Secrets,
  * namespace creation, pod logs with timestamps), and how error statuses come back. It checks
  * the wire, not a cluster (the conformance suite does that with KUBECONFIG).
  */
@@ -107,6 +107,12 @@ describe('kubernetes API facade (protocol test against a fake API server, not a 
     await api.applySecret(secret);
     expect(seen.slice(-2).map((s) => `${s.method} ${s.path}`)).toEqual(['POST /api/v1/namespaces/ns/secrets', 'PUT /api/v1/namespaces/ns/secrets/ce-pull-reg']);
     expect(last().body).toMatchObject({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': 'e30=' } });
+    await api.deleteConfigMap('ns', 'ce-cm-app');
+    expect(last()).toMatchObject({ method: 'DELETE', path: '/api/v1/namespaces/ns/configmaps/ce-cm-app' });
+    await api.deleteSecret('ns', 'ce-pull-reg');
+    expect(last()).toMatchObject({ method: 'DELETE', path: '/api/v1/namespaces/ns/secrets/ce-pull-reg' });
+    await api.deleteSecret('ns', 'ce-pull-reg'); // gone already: not an error
+    expect(last()).toMatchObject({ method: 'DELETE', path: '/api/v1/namespaces/ns/secrets/ce-pull-reg' });
   });
 
   it('a missing namespace is created, labelled managed-by cejobs', async () => {

@@ -27,6 +27,8 @@ export class FakeKubeApi implements KubeApi {
   readonly pods = new Map<string, V1Pod>();
   readonly configMaps = new Map<string, V1ConfigMap>();
   readonly secrets = new Map<string, V1Secret>();
+  /** `Kind/name` of every config map or secret deleted, in order. */
+  readonly removals: string[] = [];
   readonly namespaces = new Set<string>();
   readonly created: string[] = [];
   readonly deleted: { name: string; grace?: number }[] = [];
@@ -101,6 +103,14 @@ export class FakeKubeApi implements KubeApi {
   async applySecret(s: V1Secret) {
     this.applies.push(`Secret/${s.metadata!.name}`);
     this.secrets.set(this.key(s.metadata!.namespace!, s.metadata!.name!), this.clone(s));
+  }
+  async deleteConfigMap(namespace: string, name: string) {
+    this.configMaps.delete(this.key(namespace, name));
+    this.removals.push(`ConfigMap/${name}`);
+  }
+  async deleteSecret(namespace: string, name: string) {
+    this.secrets.delete(this.key(namespace, name));
+    this.removals.push(`Secret/${name}`);
   }
   async ensureNamespace(name: string) {
     this.namespaces.add(name);

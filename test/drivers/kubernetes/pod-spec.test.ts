@@ -14,6 +14,7 @@ import {
   configObjectsOf,
   labelValueOf,
   mirrorNameOf,
+  mirrorScopeOf,
   namespaceOf,
   podNameOf,
   podOf,
@@ -160,7 +161,33 @@ describe('kubernetes objects of an attempt (validated against the Kubernetes sch
     expect((cm as { data: Record<string, string> }).data).toEqual({ MODE: 'fast', LEVEL: 'debug' });
     const sdata = (secret as { data: Record<string, string> }).data;
     expect(Buffer.from(sdata.PASSWORD!, 'base64').toString()).toBe(SECRET_VALUE);
-    expect(secret!.metadata!.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cejobs' });
+    expect(secret!.metadata!.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cejobs', 'cejobs.dev/project': specWithReferences().projectId });
+  });
+
+  it('in a namespace every project shares, mirrors are named per project and the pod refers to its own', () => {
+    const a = specWithReferences();
+    const b = { ...specWithReferences(), projectId: 'another-project' };
+    const names = (spec: InstanceSpec, shared: boolean) => [
+      ...configObjectsOf(spec, 'jobs', shared).map((o) => o.metadata!.name!),
+      pullSecretOf(spec, 'jobs', shared)!.metadata!.name!,
+    ];
+    // A namespace per project: the names of the objects alone.
+    expect(names(a, false)).toEqual(['ce-cm-app', 'ce-secret-db', 'ce-pull-registry-creds']);
+    expect(names(b, false)).toEqual(names(a, false));
+    // Shared: a hash of the project's id in front of the name, different per project.
+    const scopeA = mirrorScopeOf(a.projectId, true)!;
+    expect(scopeA).toMatch(/^[0-9a-f]{10}$/);
+    expect(names(a, true)).toEqual([`ce-cm-${scopeA}-app`, `ce-secret-${scopeA}-db`, `ce-pull-${scopeA}-registry-creds`]);
+    expect(names(b, true).filter((n) => names(a, true).includes(n))).toEqual([]);
+    for (const o of [...configObjectsOf(a, 'jobs', true), pullSecretOf(a, 'jobs', true)!]) new (o.kind === 'ConfigMap' ? ConfigMap : Secret)(o as never).validate();
+    const pod = podOf(a, { ...ctx, namespace: 'jobs', shared: true });
+    new Pod(pod as never).validate();
+    const refs = [
+      ...pod.spec!.containers[0]!.env!.flatMap((e) => [e.valueFrom?.configMapKeyRef?.name, e.valueFrom?.secretKeyRef?.name]),
+      ...pod.spec!.volumes!.flatMap((v) => [v.configMap?.name, v.secret?.secretName]),
+      ...pod.spec!.imagePullSecrets!.map((r) => r.name),
+    ].filter((n): n is string => !!n);
+    expect(new Set(refs)).toEqual(new Set(names(a, true)));
   });
 
   it('image_secret becomes a valid kubernetes.io/dockerconfigjson Secret', () => {
