@@ -99,7 +99,8 @@ export class BuildService {
     const builder = this.o.builder;
     if (!builder || this.running.size > 0 || this.store.liveBuildRuns().length > 0) return [];
     const inUse = new Set([...this.o.store.imageReferences(), ...this.store.outputImages()]);
-    const ours = this.o.store.listProjects().map((p) => repositoryOf(p.id, ''));
+    // This state home's projects, deleted ones included: another server's images are never ours.
+    const ours = [...this.o.store.listProjects().map((p) => p.id), ...this.o.store.deletedProjectIds()].map((id) => repositoryOf(id, ''));
     const owns = (ref: string): boolean => ours.some((prefix) => ref.startsWith(prefix));
     try {
       return await builder.collect(inUse, this.o.clock.now() - this.o.outputGraceMs(), owns);

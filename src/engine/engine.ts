@@ -246,7 +246,7 @@ export class Engine {
     this.store.transaction(() => {
       this.store.setProjectStatus(project.id, 'deleting');
       for (const seq of seqs) this.store.markRunDeleting(seq);
-      if (seqs.length === 0) this.store.deleteProject(project.id);
+      if (seqs.length === 0) this.store.deleteProject(project.id, this.ctx.clock.now());
     });
     for (const seq of seqs) this.ctx.queue.add(runKey(seq));
     this.forgetConfig([

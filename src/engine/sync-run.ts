@@ -115,7 +115,7 @@ function syncDeletion(ctx: EngineContext, effects: Effects, run: RunRow, instanc
   );
   const project = ctx.store.getProject(run.projectId);
   if (project?.status === 'deleting' && ctx.store.runSeqsOfProject(project.id).length === 0) {
-    ctx.store.deleteProject(project.id);
+    ctx.store.deleteProject(project.id, ctx.clock.now());
   }
 }
 

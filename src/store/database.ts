@@ -12,6 +12,7 @@ import path from 'node:path';
 import { sql as m001 } from './migrations/001-initial.js';
 import { sql as m002 } from './migrations/002-config.js';
 import { sql as m003 } from './migrations/003-builds.js';
+import { sql as m004 } from './migrations/004-deleted-projects.js';
 
 export type Db = Database.Database;
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 1, name: 'initial', sql: m001 },
   { version: 2, name: 'config', sql: m002 },
   { version: 3, name: 'builds', sql: m003 },
+  { version: 4, name: 'deleted-projects', sql: m004 },
 ];
 
 export interface OpenOptions {

@@ -162,13 +162,22 @@ export class Store {
     return (this.q('SELECT * FROM projects ORDER BY name').all() as Raw[]).map(toProject);
   }
 
-  /** Removes a project with its jobs, config maps and secrets (its runs are purged before). */
-  deleteProject(id: string): void {
+  /**
+   * Removes a project with its jobs, config maps and secrets (its runs are purged before), and
+   * remembers its id (`deletedProjectIds`).
+   */
+  deleteProject(id: string, nowMs: number): void {
     this.config.deleteAllOfProject(id);
     this.builds.deleteAllOfProject(id);
     this.jobs.deleteAllOfProject(id);
     this.q('DELETE FROM projects WHERE id = ?').run(id);
+    this.q('INSERT OR REPLACE INTO deleted_projects (id, deleted_ms) VALUES (?, ?)').run(id, nowMs);
     this.projectCache.clear();
+  }
+
+  /** Ids of the projects deleted from this state home: their built images are still its own. */
+  deletedProjectIds(): string[] {
+    return (this.q('SELECT id FROM deleted_projects ORDER BY deleted_ms').all() as { id: string }[]).map((r) => r.id);
   }
 
   setProjectStatus(id: string, status: ProjectRow['status']): void {

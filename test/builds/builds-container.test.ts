@@ -109,6 +109,20 @@ for (const kind of ['podman', 'docker'] as const) {
       await expect(docker.getImage(first.output_image!).inspect()).rejects.toThrow();
       await docker.getImage(second.output_image!).inspect();
       await docker.getImage(foreign).inspect();
+
+      // A deleted project's images are still this state home's: collected once it is gone.
+      engine.createProject('gone');
+      engine.createBuild('gone', { name: 'gone-img', source_type: 'local' });
+      await engine.uploadBuildSource('gone', 'gone-img', tarOf(dir), 64 << 20);
+      const gone = await engine.waitForBuildRun('gone', engine.submitBuildRun('gone', { build_name: 'gone-img' }).name);
+      expect(gone.status, gone.status_details.message).toBe('succeeded');
+      built.push(gone.output_image!);
+      engine.deleteProject('gone');
+      await engine.settle();
+      expect(engine.listProjects().map((p) => p.name)).not.toContain('gone');
+      expect(await engine.collectBuildOutputs()).toEqual([gone.output_image]);
+      await expect(docker.getImage(gone.output_image!).inspect()).rejects.toThrow();
+      await docker.getImage(foreign).inspect();
     });
 
     it('builds a local directory (honouring .dockerignore) into an image tagged by its digest and runs it', async () => {

@@ -102,7 +102,7 @@ describe('ConfigStore', () => {
     store.config.insertSecret(secret('p-1', 's'));
     store.config.insertConfigMap(cm('p-2', 'app'));
     store.config.insertSecret(secret('p-2', 's'));
-    store.transaction(() => store.deleteProject('p-1'));
+    store.transaction(() => store.deleteProject('p-1', 1_000));
     expect(store.config.getConfigMap('p-1', 'app')).toBeUndefined();
     expect(store.config.getSecret('p-1', 's')).toBeUndefined();
     expect(store.config.getConfigMap('p-2', 'app')).toBeDefined();

@@ -51,9 +51,9 @@ describe('openDatabase', () => {
       name: string;
       applied_ms: number;
     }[];
-    expect(rows.map((r) => [r.version, r.name])).toEqual([[1, 'initial'], [2, 'config'], [3, 'builds']]);
+    expect(rows.map((r) => [r.version, r.name])).toEqual([[1, 'initial'], [2, 'config'], [3, 'builds'], [4, 'deleted-projects']]);
     expect(Number.isInteger(rows[0]!.applied_ms)).toBe(true);
-    expect(tables(db)).toEqual(['build_runs', 'builds', 'config_maps', 'events', 'instances', 'job_builds', 'job_runs', 'jobs', 'projects', 'schema_migrations', 'secrets']);
+    expect(tables(db)).toEqual(['build_runs', 'builds', 'config_maps', 'deleted_projects', 'events', 'instances', 'job_builds', 'job_runs', 'jobs', 'projects', 'schema_migrations', 'secrets']);
   });
 
   it('re-opens an up-to-date database without applying anything again and keeps its data', () => {
@@ -145,7 +145,7 @@ describe('openDatabase', () => {
     raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)');
     raw.close();
     const db = track(openDatabase(file));
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     expect(tables(db)).toContain('instances');
     expect(tables(db)).toContain('secrets');
   });

@@ -121,7 +121,7 @@ describe('Store: projects', () => {
     ).toThrow('boom');
     expect(store.getProject('p-1')!.status).toBe('active');
     expect(store.getProject('proj')!.status).toBe('active');
-    store.deleteProject('p-1');
+    store.deleteProject('p-1', 1_000);
     expect(store.getProject('proj')).toBeUndefined();
   });
 
@@ -131,12 +131,14 @@ describe('Store: projects', () => {
     expect(() => store.insertProject(project({ name: 'other' }))).toThrow(/UNIQUE/);
   });
 
-  it('deletes a project together with its jobs', () => {
+  it('deletes a project together with its jobs, and remembers its id', () => {
     store.insertProject(project());
     store.insertJob(job('a'));
-    store.deleteProject('p-1');
+    expect(store.deletedProjectIds()).toEqual([]);
+    store.deleteProject('p-1', 1_000);
     expect(store.getProject('p-1')).toBeUndefined();
     expect(store.getJob('p-1', 'a')).toBeUndefined();
+    expect(store.deletedProjectIds()).toEqual(['p-1']);
   });
 });
 
