@@ -3,8 +3,9 @@
  * entity tag), delete builds; upload the source of a `local` build; submit, get, list, delete
  * build runs, read their logs and wait for them.
  *
- * A submitted run is executed at once, in this process, with the engine's `Builder`
- * (engine/build-runner.ts):
+ * A submitted run is executed in this process, with the engine's `Builder`
+ * (engine/build-runner.ts), as soon as fewer than `buildConcurrency` runs execute; until then it
+ * waits, `pending`, in submission order (deleting it takes it out of the line):
  *
  *     pending ──▶ running: source materialised in <home>/builds/runs/<id>/src
  *                 (git clone, or the upload of a local build extracted) ──▶ builder.build
@@ -59,10 +60,16 @@ export interface BuildServiceOptions {
   onSucceeded?: (run: BuildRunRow) => void;
   /** Unreferenced outputs younger than this stay (`EngineSettings.buildOutputGraceMs`). */
   outputGraceMs: () => number;
+  /** Runs executed at once (`EngineSettings.buildConcurrency`). */
+  concurrency: () => number;
 }
 
 export class BuildService {
+  /** Runs submitted by this process and not finished: waiting for a slot or executing. */
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Waiting runs in submission order; calling one executes it. */
+  private readonly waiting: { id: string; execute: () => void }[] = [];
+  private executing = 0;
 
   constructor(private readonly o: BuildServiceOptions) {}
 
@@ -245,24 +252,44 @@ export class BuildService {
     fs.mkdirSync(this.runDir(row.id), { recursive: true, mode: 0o700 });
     if (row.spec.source_type === 'local') fs.copyFileSync(upload, path.join(this.runDir(row.id), 'source.tar'));
     const abort = new AbortController();
-    const done = executeBuildRun(
-      {
-        store: this.o.store,
-        clock: this.o.clock,
-        builder: this.requireBuilder(),
-        resolve: this.o.resolve,
-        runDir: (id) => this.runDir(id),
-        logPath: (id) => this.logPath(id),
-        finish: (r, status, details, image) => this.finish(r, status, details, image),
-        ...(this.o.onSucceeded ? { onSucceeded: this.o.onSucceeded } : {}),
-      },
-      row,
-      abort.signal,
-    )
-      .catch((e) => this.o.warn(`build run ${row.name} failed unexpectedly`, e))
-      .finally(() => this.running.delete(row.id));
+    const deps = {
+      store: this.o.store,
+      clock: this.o.clock,
+      builder: this.requireBuilder(),
+      resolve: this.o.resolve,
+      runDir: (id: string) => this.runDir(id),
+      logPath: (id: string) => this.logPath(id),
+      finish: (r: BuildRunRow, status: BuildRunStatus, details: BuildRunStatusDetails, image?: string) => this.finish(r, status, details, image),
+      ...(this.o.onSucceeded ? { onSucceeded: this.o.onSucceeded } : {}),
+    };
+    const done = new Promise<void>((resolve) => {
+      const execute = (): void => {
+        this.executing++;
+        executeBuildRun(deps, row, abort.signal)
+          .catch((e) => this.o.warn(`build run ${row.name} failed unexpectedly`, e))
+          .finally(() => {
+            this.executing--;
+            resolve();
+            this.startWaiting();
+          });
+      };
+      this.waiting.push({ id: row.id, execute });
+      // Deleted (or the engine closing) while it waits: it leaves the line without executing.
+      abort.signal.addEventListener('abort', () => {
+        const at = this.waiting.findIndex((w) => w.id === row.id);
+        if (at < 0) return;
+        this.waiting.splice(at, 1);
+        resolve();
+      });
+    }).finally(() => this.running.delete(row.id));
     this.running.set(row.id, { abort, done });
+    this.startWaiting();
     return this.toBuildRun(row);
+  }
+
+  /** Executes waiting runs, oldest first, while fewer than `concurrency` execute. */
+  private startWaiting(): void {
+    while (this.executing < this.o.concurrency() && this.waiting.length > 0) this.waiting.shift()!.execute();
   }
 
   getBuildRun(p: ProjectRow, name: string): BuildRun {

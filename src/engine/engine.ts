@@ -126,6 +126,7 @@ export class Engine {
       warn,
       onSucceeded: (run) => this.takeBuiltImage(run),
       outputGraceMs: () => this.settings.buildOutputGraceMs,
+      concurrency: () => this.settings.buildConcurrency,
     });
     const builder = options.builder;
     if (builder) this.ctx.workDirOf = (image) => builder.workDirOf(image);

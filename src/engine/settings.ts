@@ -25,6 +25,11 @@ export interface EngineSettings {
    * retention once older than this. @default 600000 (10 minutes)
    */
   buildOutputGraceMs: number;
+  /**
+   * Build runs executed at once; the others wait, `pending`, in submission order (a build takes
+   * the machine's cores and memory: a burst of them would slow every one). @default 2
+   */
+  buildConcurrency: number;
   /** Cap of one instance's current log file; one rotated part is kept besides. @default 10 MiB */
   logMaxBytes: number;
   /**
@@ -54,6 +59,7 @@ export function compileSettings(input: EngineSettingsInput = {}): EngineSettings
     retentionKeepLast: input.retentionKeepLast,
     retentionIntervalMs: input.retentionIntervalMs ?? 60_000,
     buildOutputGraceMs: input.buildOutputGraceMs ?? 600_000,
+    buildConcurrency: Math.max(1, Math.floor(input.buildConcurrency ?? 2)),
     logMaxBytes: input.logMaxBytes ?? 10 * 1024 * 1024,
     syncBatchMs: input.syncBatchMs ?? 10,
     admissionBatch: input.admissionBatch ?? 500,

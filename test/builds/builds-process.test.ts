@@ -12,6 +12,7 @@ import { shutdownLauncher } from '../../src/drivers/process/driver.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { makeWritable } from '../../src/builders/tree.js';
 import { makeGitRepo, sourceFiles, tarOf, writeTree } from './fixtures.js';
+import { waitFor } from '../conformance/driver-conformance.js';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-build-proc-'));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cejobs-build-src-'));
@@ -195,6 +196,26 @@ describe('source builds on the process driver', () => {
     engine.createBuild('default', { name: 'no-repo', source_url: `file://${work}/missing` });
     const c = await engine.waitForBuildRun('default', engine.submitBuildRun('default', { build_name: 'no-repo' }).name);
     expect(c.status_details.reason).toBe('SourceCloneFailed');
+  });
+
+  it('executes at most buildConcurrency (2) runs at once: the others wait pending, in order; a deleted one never runs', async () => {
+    const dir = path.join(work, 'queue');
+    const gate = path.join(work, 'queue-gate');
+    writeTree(dir, { 'run.sh': '#!/bin/sh\n' });
+    engine.createBuild('default', { name: 'queue', source_type: 'local', source_build_command: `while [ ! -e ${gate} ]; do sleep 0.05; done` });
+    await engine.uploadBuildSource('default', 'queue', tarOf(dir), 64 << 20);
+    const runs = [1, 2, 3, 4].map((n) => engine.submitBuildRun('default', { build_name: 'queue', name: `queue-${n}` }).name);
+    const status = () => runs.map((r) => engine.getBuildRun('default', r).status);
+    await waitFor('two runs executing', () => status().filter((s) => s === 'running').length === 2);
+    expect(status()).toEqual(['running', 'running', 'pending', 'pending']);
+    engine.deleteBuildRun('default', 'queue-4'); // leaves the line
+    fs.writeFileSync(gate, '');
+    const done = await Promise.all(runs.slice(0, 3).map((r) => engine.waitForBuildRun('default', r)));
+    expect(done.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // The third started once one of the first two had finished.
+    const firstDone = Math.min(...done.slice(0, 2).map((r) => Date.parse(r.status_details.completed_at!)));
+    expect(Date.parse(done[2]!.status_details.started_at!)).toBeGreaterThanOrEqual(firstDone);
+    expect(() => engine.getBuildRun('default', 'queue-4')).toThrow(/not found/);
   });
 
   it('refuses a run of a local build without an upload, and the wrong strategy', () => {
