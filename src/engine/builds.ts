@@ -40,7 +40,7 @@ import { readLogRecords } from '../logs/reader.js';
 import type { BuildRow, BuildRunRow } from '../store/build-store.js';
 import type { Page, ProjectRow } from '../store/rows.js';
 import type { ListOptions, Store } from '../store/store.js';
-import { executeBuildRun, repositoryOf } from './build-runner.js';
+import { executeBuildRun, repositoryOf, type BuildRunnerDeps } from './build-runner.js';
 import type { Clock } from './clock.js';
 import type { ConfigResolver } from './instance-spec.js';
 
@@ -252,14 +252,14 @@ export class BuildService {
     fs.mkdirSync(this.runDir(row.id), { recursive: true, mode: 0o700 });
     if (row.spec.source_type === 'local') fs.copyFileSync(upload, path.join(this.runDir(row.id), 'source.tar'));
     const abort = new AbortController();
-    const deps = {
+    const deps: BuildRunnerDeps = {
       store: this.o.store,
       clock: this.o.clock,
       builder: this.requireBuilder(),
       resolve: this.o.resolve,
-      runDir: (id: string) => this.runDir(id),
-      logPath: (id: string) => this.logPath(id),
-      finish: (r: BuildRunRow, status: BuildRunStatus, details: BuildRunStatusDetails, image?: string) => this.finish(r, status, details, image),
+      runDir: (id) => this.runDir(id),
+      logPath: (id) => this.logPath(id),
+      finish: (r, status, details, image) => this.finish(r, status, details, image),
       ...(this.o.onSucceeded ? { onSucceeded: this.o.onSucceeded } : {}),
     };
     const done = new Promise<void>((resolve) => {
