@@ -22,7 +22,7 @@
  *   pumpOpen(onEvent, fixedTimeMs)   once per process; starts the thread. fixedTimeMs >= 0
  *                                    stamps every record with that time (tests compare
  *                                    against LogWriter with a fixed clock); -1 = the clock.
- *   pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs)
+ *   pumpAdd(id, stdoutFd, stderrFd, logPath, maxBytes, flushMs)   (without waking the pump)
  *                                    takes ownership of both read ends (made non-blocking)
  *   pumpResume(id, stream, partial, writerOnly, lastTime)
  *                                    ends a hand-over: `partial` is what LogWriter kept of the
@@ -133,6 +133,7 @@ static napi_threadsafe_function tsfn;
 static int epfd = -1, wakefd = -1;
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static cmd *queue_head, *queue_tail;
+static int queue_woken; /* the wake-up of the queued commands is written (under queue_lock) */
 static attempt *attempts;
 static unsigned freed; /* attempts freed so far: an event batch may point into a freed one */
 static int64_t fixed_time_ms = -1;
@@ -371,7 +372,8 @@ static void finish_if_done(attempt *a) {
   free_attempt(a);
 }
 
-static void on_readable(end *e) {
+/* Reads what `e` holds; `event`: woken for it (its one-shot registration is spent: re-arm). */
+static void read_end(end *e, int event) {
   attempt *a = e->a;
   if (a->paused || e->fd < 0) return; /* re-armed by resume */
   if (e->partial_len) memcpy(data_buf, e->partial, e->partial_len);
@@ -386,12 +388,22 @@ static void on_readable(end *e) {
     return;
   }
   if (n < 0 && errno == EAGAIN) {
-    arm(a);
+    if (event) arm(a);
     return;
   }
   close_end(e); /* end of file, or an error: nothing more will come */
+  /* The other pipe of a process that ended is mostly at its end too: read it now instead of
+     waking up again for it (a wake-up per instance, with short-lived instances). */
+  end *o = &a->ends[e->stream ^ 1];
+  if (o->fd >= 0 && !a->paused) {
+    unsigned before = freed;
+    read_end(o, 0);
+    if (freed != before) return; /* that finished the attempt */
+  }
   finish_if_done(a);
 }
+
+static void on_readable(end *e) { read_end(e, 1); }
 
 static attempt *find(int64_t id) {
   for (attempt *a = attempts; a; a = a->next)
@@ -400,14 +412,10 @@ static attempt *find(int64_t id) {
 }
 
 static void run_command(cmd *c) {
-  if (c->kind == CMD_ADD) {
+  if (c->kind == CMD_ADD) { /* its pipes were registered by pumpAdd */
     attempt *a = c->a;
     a->next = attempts;
     attempts = a;
-    for (int s = 0; s < 2; s++) {
-      struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &a->ends[s]};
-      if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->ends[s].fd, &ev) < 0) close_end(&a->ends[s]);
-    }
     finish_if_done(a);
     return;
   }
@@ -467,12 +475,12 @@ static void forget_stale(struct epoll_event *evs, int from, int n) {
   }
 }
 
+/* Takes and runs every queued command; after each epoll_wait, before its events are handled. */
 static void run_queue(void) {
-  uint64_t v;
-  if (read(wakefd, &v, sizeof v) < 0) { /* spurious: the queue is read anyway */ }
   pthread_mutex_lock(&queue_lock);
   cmd *c = queue_head;
   queue_head = queue_tail = NULL;
+  queue_woken = 0;
   pthread_mutex_unlock(&queue_lock);
   while (c) {
     cmd *next = c->next;
@@ -483,31 +491,54 @@ static void run_queue(void) {
   }
 }
 
+/*
+ * The queue is taken after every wake-up, before the wake-up's events are handled: pumpAdd
+ * registers an attempt's pipes and queues it under the queue's lock, so the attempt of every
+ * event is known by then. That is why adding an attempt needs no wake-up of its own.
+ */
 static void *pump_main(void *arg) {
   struct epoll_event evs[64];
   for (;;) {
     int n = epoll_wait(epfd, evs, 64, flush_due());
     for (int i = 0; i < n; i++) {
-      unsigned before = freed;
+      if (evs[i].data.ptr != NULL) continue;
+      uint64_t v;
+      if (read(wakefd, &v, sizeof v) < 0) { /* already read: a wake-up raced with the last take */ }
+      evs[i].events = 0;
+    }
+    unsigned before = freed;
+    run_queue();
+    if (freed != before) forget_stale(evs, 0, n);
+    for (int i = 0; i < n; i++) {
       if (evs[i].events == 0) continue;
-      if (evs[i].data.ptr == NULL) run_queue();
-      else on_readable(evs[i].data.ptr);
+      before = freed;
+      on_readable(evs[i].data.ptr);
       if (freed != before) forget_stale(evs, i + 1, n);
     }
   }
   return NULL;
 }
 
-static void push(cmd *c) {
-  pthread_mutex_lock(&queue_lock);
-  int was_empty = queue_head == NULL;
+/* Appends `c` under queue_lock; 1 when the caller must write the wake-up (after unlocking). */
+static int append_locked(cmd *c, int wake) {
   if (queue_tail) queue_tail->next = c;
   else queue_head = c;
   queue_tail = c;
+  int write_wake = wake && !queue_woken;
+  if (write_wake) queue_woken = 1;
+  return write_wake;
+}
+
+/*
+ * Queues a command; `wake`: the pump must wake up for it (otherwise it is taken at the next
+ * wake-up, whatever its cause). One wake-up per batch: the pump takes the whole queue.
+ */
+static void push(cmd *c, int wake) {
+  pthread_mutex_lock(&queue_lock);
+  int write_wake = append_locked(c, wake);
   pthread_mutex_unlock(&queue_lock);
-  /* One wake-up per batch: the pump takes the whole queue when it wakes. */
   uint64_t one = 1;
-  if (was_empty && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+  if (write_wake && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
 }
 
 /* A command for an attempt by id; `data` is copied. */
@@ -523,7 +554,7 @@ static void push_command(cmd_kind kind, int64_t id, int stream, bool writer_only
   c->last_time = last_time;
   c->data = copy;
   c->len = len;
-  push(c);
+  push(c, 1);
 }
 
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
@@ -609,15 +640,31 @@ static napi_value PumpAdd(napi_env env, napi_callback_info info) {
   a->last_time = NO_TIME;
   a->max_bytes = max_bytes;
   a->flush_ms = flush_ms;
+  c->kind = CMD_ADD;
+  c->a = a;
+  /* Registered and queued under the queue's lock: the pump takes the queue (run_queue) after
+     every wake-up and before its events, so it knows the attempt before any event of its pipes,
+     and both are registered before it can read either (it reads one end at the other's end of
+     file). Queued without a wake-up — the pipes' first event wakes the pump — unless an end is
+     closed already: then the pump may have to finish the attempt without one. */
+  int closed = 0;
+  pthread_mutex_lock(&queue_lock);
   for (int s = 0; s < 2; s++) {
     a->ends[s].a = a;
     a->ends[s].stream = s;
-    a->ends[s].fd = fds[s];
-    fcntl(fds[s], F_SETFL, fcntl(fds[s], F_GETFL) | O_NONBLOCK);
+    a->ends[s].fd = -1;
+    /* Read ends of fresh pipes: O_NONBLOCK is their only status flag. */
+    if (fcntl(fds[s], F_SETFL, O_NONBLOCK) == 0) {
+      struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &a->ends[s]};
+      if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[s], &ev) == 0) a->ends[s].fd = fds[s];
+      else close(fds[s]);
+    }
+    closed |= a->ends[s].fd < 0;
   }
-  c->kind = CMD_ADD;
-  c->a = a;
-  push(c);
+  int write_wake = append_locked(c, closed);
+  pthread_mutex_unlock(&queue_lock);
+  uint64_t one = 1;
+  if (write_wake && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
   return NULL;
 }
 

@@ -177,10 +177,25 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
         });
         continue;
       }
-      // Ended while no launcher watched: its exit is lost; the attempt has vanished.
-      this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; forgetting it`);
-      this.journal.released(entry.attemptId);
-      if (entry.cgroup) void removeCgroup(entry.cgroup);
+      // Ended while no launcher watched (or never got to run): how is unknown. Held as a `lost`
+      // exit until released, like any exit, so that it reaches the engine — also one that stayed
+      // up while its launcher died and came back, which would otherwise wait for it for ever. The
+      // engine runs the instance again without using a retry.
+      this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; its exit is unknown (reported as lost)`);
+      const lost: AttemptExit = {
+        attemptId: entry.attemptId,
+        outcome: { kind: 'lost', message: 'its exit status is unknown: it ended while no launcher watched it (the launcher that started it had stopped)' },
+        finishedAt: Date.now(),
+        ...(entry.pid > 0 ? { startedAt: entry.startedAt } : {}),
+      };
+      try {
+        this.journal.exited(lost);
+      } catch (e) {
+        this.options.log(`cannot write the journal record of ${entry.attemptId}'s exit: ${(e as Error).message}`);
+      }
+      this.attempts.set(entry.attemptId, {
+        id: entry.attemptId, entry, state: 'exited', exit: lost, ready: Promise.resolve(), adopted: false, mainExited: true,
+      });
       this.removeMountFiles(entry);
     }
     const inUse = new Set<string>();

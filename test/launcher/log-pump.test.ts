@@ -172,6 +172,18 @@ describe.skipIf(!addon)('native log pump', () => {
     expect(decodeLogText(got.main).map((r) => r.text)).toEqual(['before', 'after']);
   });
 
+  it('ends a capture whose descriptors are not open (an add that must wake the pump), and one with a single open pipe', async () => {
+    pump ??= new LogPump(addon!, FIXED);
+    const none = new LogWriter(path.join(tmp, `closed-${seq++}.log`), { maxBytes: 1e9, now: () => FIXED });
+    await pump.capture(999_999, 999_998, none, 200).drained; // never resolves if the add waits for an event
+    const r = await addon!.spawn('/bin/sh', ['sh', '-c', 'sleep 0.2; echo only stdout'], ['PATH=/usr/bin:/bin'], tmp, [], -1, -1, []);
+    fs.closeSync(r.stderr);
+    const half = new LogWriter(path.join(tmp, `half-${seq++}.log`), { maxBytes: 1e9, now: () => FIXED });
+    await pump.capture(r.stdout, 999_997, half, 200).drained;
+    half.close();
+    expect(decodeLogText(read(half.path).main).map((x) => `${x.stream}:${x.text}`)).toEqual(['stdout:only stdout']);
+  });
+
   it('captures many short children at once, each into its own log', async () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => pumped(`echo out ${i}; echo err ${i} >&2`, 1e9)));
     results.forEach((r, i) => {

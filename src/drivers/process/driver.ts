@@ -3,7 +3,7 @@
  * so they outlive the server. This driver is a thin client of it.
  */
 import os from 'node:os';
-import { LauncherClient, shutdownLauncher as shutdownLauncherOf } from '../../launcher/client.js';
+import { LauncherClient, LauncherError, shutdownLauncher as shutdownLauncherOf } from '../../launcher/client.js';
 import type {
   AttemptExit,
   AttemptHandle,
@@ -57,6 +57,9 @@ export function shutdownLauncher(launcherDir: string, options: { force?: boolean
   return shutdownLauncherOf(launcherDir, options);
 }
 
+/** Tries of a start whose launcher connection dropped before the reply (a launcher that keeps dying on it fails it). */
+const START_TRIES = 3;
+
 class ProcessDriver implements Driver {
   readonly name = 'process';
   readonly capabilities: DriverCapabilities;
@@ -86,8 +89,18 @@ class ProcessDriver implements Driver {
   }
 
   async start(spec: InstanceSpec): Promise<AttemptHandle> {
-    const r = await this.client.request('start', { spec: this.client.hello.capabilities.cwd ? spec : withCdWrapper(spec) });
-    return makeHandle({ pid: r.pid, pgid: r.pgid, startedAt: r.startedAt, launcherPid: r.launcherPid });
+    // A launcher that died with the request in flight may have started the attempt (and
+    // journaled it) or not: asking the next launcher again is safe, because a start is
+    // idempotent per attempt id — it returns the attempt it knows, running or ended, or starts
+    // it. Failing the start instead would use a retry and could run the instance twice.
+    for (let tries = 1; ; tries++) {
+      try {
+        const r = await this.client.request('start', { spec: this.client.hello.capabilities.cwd ? spec : withCdWrapper(spec) });
+        return makeHandle({ pid: r.pid, pgid: r.pgid, startedAt: r.startedAt, launcherPid: r.launcherPid });
+      } catch (e) {
+        if (!(e instanceof LauncherError && e.code === 'ConnectionLost') || tries >= START_TRIES) throw e;
+      }
+    }
   }
 
   async stop(ref: AttemptRef, options: { graceMs: number }): Promise<void> {
