@@ -81,7 +81,12 @@ typedef struct {
   int gid;
   int out[2];
   int err[2];
-  int report[2];
+  /* Written by the child before it gives up (it shares this memory until exec or exit, and the
+     parent resumes only then): the step that failed, and its errno. No pipe for this: a pipe's
+     write end would be copied into every child vforked meanwhile by other pool threads, and
+     its end of file would wait for all of them to exec (their cgroup joins take milliseconds). */
+  volatile int child_step;
+  volatile int child_errno;
 } spawn_req;
 
 static void free_list(char **list) {
@@ -118,9 +123,8 @@ static char **get_string_list(napi_env env, napi_value arr) {
 
 /* The child: async-signal-safe calls only (it shares the parent's memory until exec). */
 static void child_fail(spawn_req *r, int step) {
-  int msg[2] = {step, errno};
-  ssize_t ignored = write(r->report[1], msg, sizeof msg);
-  (void)ignored;
+  r->child_errno = errno;
+  r->child_step = step;
   _exit(127);
 }
 
@@ -200,7 +204,6 @@ typedef struct {
 static void free_job(spawn_job *j) {
   close_pair(j->r.out);
   close_pair(j->r.err);
-  close_pair(j->r.report);
   free(j->r.file);
   free(j->r.cwd);
   free_list(j->r.argv);
@@ -242,7 +245,7 @@ static void spawn_execute(napi_env env, void *data) {
   spawn_job *j = data;
   spawn_req *r = &j->r;
   pthread_once(&dev_null_once, open_dev_null);
-  if (pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0) {
+  if (pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0) {
     j->fail_step = STEP_STDIO;
     j->fail_errno = errno;
     return;
@@ -266,18 +269,12 @@ static void spawn_execute(napi_env env, void *data) {
     j->fail_errno = vfork_errno;
     return;
   }
-  close(r->report[1]);
-  r->report[1] = -1;
-  int msg[2];
-  ssize_t n;
-  do n = read(r->report[0], msg, sizeof msg);
-  while (n < 0 && errno == EINTR);
-  if (n == (ssize_t)sizeof msg) {
+  if (r->child_step) { /* it exited without exec: reap it */
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    j->fail_step = msg[0];
-    j->fail_errno = msg[1];
+    j->fail_step = r->child_step;
+    j->fail_errno = r->child_errno;
     return;
   }
   close(r->out[1]);
@@ -340,7 +337,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     return NULL;
   }
   spawn_req *r = &j->r;
-  r->out[0] = r->out[1] = r->err[0] = r->err[1] = r->report[0] = r->report[1] = -1;
+  r->out[0] = r->out[1] = r->err[0] = r->err[1] = -1;
   r->file = get_string(env, args[0]);
   r->argv = get_string_list(env, args[1]);
   r->envp = get_string_list(env, args[2]);
