@@ -519,7 +519,12 @@ static void *pump_main(void *arg) {
   return NULL;
 }
 
-/* Appends `c` under queue_lock; 1 when the caller must write the wake-up (after unlocking). */
+static void wake_pump(void) {
+  uint64_t one = 1;
+  if (write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+}
+
+/* Appends `c` under queue_lock; 1 when the caller must wake the pump (after unlocking). */
 static int append_locked(cmd *c, int wake) {
   if (queue_tail) queue_tail->next = c;
   else queue_head = c;
@@ -537,8 +542,7 @@ static void push(cmd *c, int wake) {
   pthread_mutex_lock(&queue_lock);
   int write_wake = append_locked(c, wake);
   pthread_mutex_unlock(&queue_lock);
-  uint64_t one = 1;
-  if (write_wake && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+  if (write_wake) wake_pump();
 }
 
 /* A command for an attempt by id; `data` is copied. */
@@ -663,8 +667,7 @@ static napi_value PumpAdd(napi_env env, napi_callback_info info) {
   }
   int write_wake = append_locked(c, closed);
   pthread_mutex_unlock(&queue_lock);
-  uint64_t one = 1;
-  if (write_wake && write(wakefd, &one, sizeof one) < 0) { /* the counter is full: the pump is awake anyway */ }
+  if (write_wake) wake_pump();
   return NULL;
 }
 
