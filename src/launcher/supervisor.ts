@@ -163,40 +163,31 @@ export class Supervisor extends EventEmitter<{ exit: [AttemptExit] }> {
   /** Loads what a previous launcher left: exit records, and attempts still running (adopted). */
   recoverFromDisk(): void {
     for (const { entry, exit } of this.journal.recover()) {
-      if (exit) {
-        this.attempts.set(entry.attemptId, {
-          id: entry.attemptId, entry, state: 'exited', exit, ready: Promise.resolve(), adopted: false, mainExited: true,
-        });
-        this.removeMountFiles(entry); // the previous launcher may have died before it removed them
-        continue;
-      }
-      if (entry.pid > 0 && entry.procStart !== null && procStartTime(entry.pid) === entry.procStart) {
+      if (!exit && entry.pid > 0 && entry.procStart !== null && procStartTime(entry.pid) === entry.procStart) {
         this.options.log(`adopting running attempt ${entry.attemptId} (pid ${entry.pid})`);
         this.attempts.set(entry.attemptId, {
           id: entry.attemptId, entry, state: 'running', ready: Promise.resolve(), adopted: true, mainExited: false,
         });
         continue;
       }
+      const a: Attempt = { id: entry.attemptId, entry, state: 'exited', ready: Promise.resolve(), adopted: false, mainExited: true };
+      this.attempts.set(a.id, a);
+      if (exit) {
+        a.exit = exit;
+        this.removeMountFiles(entry); // the previous launcher may have died before it removed them
+        continue;
+      }
       // Ended while no launcher watched (or never got to run): how is unknown. Held as a `lost`
       // exit until released, like any exit, so that it reaches the engine — also one that stayed
       // up while its launcher died and came back, which would otherwise wait for it for ever. The
-      // engine runs the instance again without using a retry.
+      // engine runs the instance again without using a retry. (Nobody listens for `exit` yet:
+      // clients get it with the held exits after their hello.)
       this.options.log(`attempt ${entry.attemptId} ended while no launcher ran; its exit is unknown (reported as lost)`);
-      const lost: AttemptExit = {
-        attemptId: entry.attemptId,
-        outcome: { kind: 'lost', message: 'its exit status is unknown: it ended while no launcher watched it (the launcher that started it had stopped)' },
-        finishedAt: Date.now(),
-        ...(entry.pid > 0 ? { startedAt: entry.startedAt } : {}),
-      };
-      try {
-        this.journal.exited(lost);
-      } catch (e) {
-        this.options.log(`cannot write the journal record of ${entry.attemptId}'s exit: ${(e as Error).message}`);
-      }
-      this.attempts.set(entry.attemptId, {
-        id: entry.attemptId, entry, state: 'exited', exit: lost, ready: Promise.resolve(), adopted: false, mainExited: true,
-      });
-      this.removeMountFiles(entry);
+      this.finish(
+        a,
+        { kind: 'lost', message: 'its exit status is unknown: it ended while no launcher watched it (the launcher that started it had stopped)' },
+        entry.pid > 0 ? entry.startedAt : undefined,
+      );
     }
     const inUse = new Set<string>();
     for (const a of this.attempts.values()) for (const dir of a.entry.cgroup?.dirs ?? []) inUse.add(dir);
